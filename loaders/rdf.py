@@ -1,0 +1,92 @@
+"""RDF files (N-Triples, Turtle, RDF/XML, N-Quads, TriG, JSON-LD; gzip or not).
+
+The embedded store bulk-loads these natively (``Loader.rdf``); ``parse`` is the
+portable path used by other back ends and yields rdflib terms.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import LoadError
+from kg.terms import from_oxigraph
+from loaders.base import LoadContext, Loader, LoadReport, Triple, open_text
+
+__all__ = ["LOADER", "rdf_format"]
+
+_SUFFIXES: dict[str, ox.RdfFormat] = {
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".ntriples": ox.RdfFormat.N_TRIPLES,
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".nquads": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".n3": ox.RdfFormat.N3,
+}
+
+
+def rdf_format(path: Path) -> ox.RdfFormat:
+    """The RDF syntax of a file from its suffix (``.gz`` looked through)."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+    if name.endswith(".owl.ttl"):
+        suffix = ".ttl"
+    try:
+        return _SUFFIXES[suffix]
+    except KeyError:
+        raise LoadError(
+            path, f"unknown RDF suffix {suffix!r}", hint="use one of " + ", ".join(sorted(_SUFFIXES))
+        ) from None
+
+
+def open_rdf(path: Path):  # noqa: ANN201 - a binary file object
+    """Open an RDF file for reading, looking through gzip."""
+    if not path.is_file():
+        raise LoadError(path, "file not found", hint="check the path")
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
+
+
+def syntax_error(path: Path, exc: Exception) -> LoadError:
+    """Turn a pyoxigraph parse error into a LoadError with the line it names."""
+    text = str(exc)
+    line = None
+    for marker in ("line ", "on line "):
+        if marker in text:
+            digits = text.split(marker, 1)[1].split()[0].strip(",:")
+            if digits.isdigit():
+                line = int(digits)
+                break
+    return LoadError(path, f"RDF syntax error: {text}", line=line, hint="fix the file or give the right --kind")
+
+
+def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
+    """Yield every triple of the file (quads lose their graph: one source, one graph)."""
+    fmt = rdf_format(path)
+    with open_text(path, context) if not path.name.lower().endswith(".gz") else open_rdf(path) as handle:
+        try:
+            for quad in ox.parse(handle, fmt):
+                report.records_read += 1
+                yield (from_oxigraph(quad.subject), from_oxigraph(quad.predicate), from_oxigraph(quad.object))
+        except SyntaxError as exc:
+            raise syntax_error(path, exc) from None
+
+
+LOADER = Loader(
+    kind="rdf",
+    description="RDF files: N-Triples, Turtle, RDF/XML, N-Quads, TriG, JSON-LD (gzip or not)",
+    parse=parse,
+    patterns=tuple(f"*{s}" for s in _SUFFIXES if s != ".xml")
+    + tuple(f"*{s}.gz" for s in _SUFFIXES if s != ".xml"),
+    version="1",
+)

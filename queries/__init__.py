@@ -1,0 +1,1 @@
+"""Named SPARQL queries: each ``*.rq`` file here is one question the graph answers."""
