@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from kg.errors import IgkgError
+from kg.errors import IgkgError, StoreError
 from kg.store import KnowledgeGraph, store_location
 
 __all__ = ["app", "main", "open_graph"]
@@ -59,7 +59,14 @@ def open_graph(*, read_only: bool = False) -> KnowledgeGraph:
     opener = _remote_opener(location)
     if opener is not None:
         return opener(location)
-    return KnowledgeGraph(location, read_only=read_only and Path(location).exists())
+    if read_only and Path(location).exists():
+        # Open for writing when nobody else holds the store, so that the remains of an
+        # interrupted load are cleared first; beside a running server, read only.
+        try:
+            return KnowledgeGraph(location)
+        except StoreError:
+            return KnowledgeGraph(location, read_only=True)
+    return KnowledgeGraph(location)
 
 
 def _remote_opener(location: str):  # noqa: ANN202

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -421,6 +422,9 @@ class KnowledgeGraph:
         except SyntaxError as exc:
             self._discard(graph)
             raise syntax_error(source, exc) from None
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            self._discard(graph)
+            raise LoadError(source, f"the archive is truncated or corrupt ({exc})", hint="download the file again") from None
         except BaseException:
             self._discard(graph)
             raise
