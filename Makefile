@@ -26,6 +26,7 @@ demo: install
 	$(PY) -m examples.demo --store $(STORE) --host $(HOST) --port $(PORT)
 
 test: install
+	bash scripts/system-deps.sh
 	$(PY) -m pytest
 
 bench: install

@@ -1,0 +1,1 @@
+"""Runnable examples and the bundled demo data (``examples/data``)."""
