@@ -47,9 +47,11 @@ __all__ = [
     "gene_iri",
     "gene_triples",
     "hgnc_iri",
+    "member_triples",
     "normalise_ensembl",
     "normalise_hgnc",
     "resolve_or_report",
+    "resolver_for",
 ]
 
 logger = logging.getLogger(__name__)
@@ -385,3 +387,45 @@ def _split(term: Any, sep: str) -> list[str]:
     if term is None or not term.value:
         return []
     return [part for part in term.value.split(sep) if part]
+
+
+def resolver_for(context: Any, report: LoadReport) -> GeneResolver:
+    """The store's gene resolver offered to this load (``context.lookup("genes")``).
+
+    When the load has no store behind it, or the store holds no genes yet, an empty
+    resolver is used and the report says so: every symbol is then reported unmapped.
+    """
+    try:
+        resolver = context.lookup("genes")
+    except KeyError:
+        resolver = GeneResolver()
+    if len(resolver) == 0:
+        report.note("no genes in the store to map symbols to; load an HGNC or gene_info file first")
+    return resolver
+
+
+def member_triples(
+    resolver: GeneResolver,
+    identifier: str,
+    container: URIRef,
+    report: LoadReport,
+    *,
+    namespace: str | None = None,
+) -> list[Triple]:
+    """``gene igkg:memberOf container`` for a member that resolves; otherwise the member is
+    kept as ``container igkg:memberSymbol "<id>"`` and reported (never a made-up gene IRI).
+
+    An Entrez id that the resolver does not know still gets its NCBI Gene IRI: that IRI is
+    the standard one, so nothing is invented.
+    """
+    identifier = identifier.strip()
+    if not identifier:
+        return []
+    if namespace == "entrez" and identifier.isdigit():
+        result = resolver.resolve(identifier, "entrez")
+        gene = result.gene or gene_iri(identifier)
+        return [(gene, RDF.type, IGKG.Gene), (gene, IGKG.memberOf, container)]
+    gene = resolve_or_report(resolver, identifier, report, namespace)
+    if gene is None:
+        return [(container, IGKG.memberSymbol, Literal(identifier))]
+    return [(gene, IGKG.memberOf, container)]
