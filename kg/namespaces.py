@@ -50,6 +50,7 @@ __all__ = [
     "UBERON",
     "UMLS",
     "UMLS_STY",
+    "UNIPROT",
     "VOID",
     "XSD",
     "compress",
@@ -73,6 +74,7 @@ REACTOME: Final = Namespace("http://identifiers.org/reactome/")
 OMIM: Final = Namespace("http://identifiers.org/mim/")
 MEDGEN: Final = Namespace("http://identifiers.org/medgen/")
 SNOMEDCT: Final = Namespace("http://identifiers.org/snomedct/")
+UNIPROT: Final = Namespace("http://identifiers.org/uniprot/")
 OBO: Final = Namespace("http://purl.obolibrary.org/obo/")
 GO: Final = Namespace("http://purl.obolibrary.org/obo/GO_")
 DOID: Final = Namespace("http://purl.obolibrary.org/obo/DOID_")
@@ -103,6 +105,7 @@ PREFIXES: Final[dict[str, str]] = {
     "omim": str(OMIM),
     "medgen": str(MEDGEN),
     "snomedct": str(SNOMEDCT),
+    "uniprot": str(UNIPROT),
     "obo": str(OBO),
     "GO": str(GO),
     "DOID": str(DOID),
@@ -141,6 +144,7 @@ _SYNONYMS: Final[dict[str, list[str]]] = {
     "omim": ["OMIM", "MIM", "mim"],
     "medgen": ["MedGen", "MEDGEN"],
     "snomedct": ["SNOMEDCT", "SNOMEDCT_US", "SCTID", "SNOMED"],
+    "uniprot": ["UniProtKB", "UNIPROTKB", "UniProt"],
     "NCIT": ["NCI", "ncit", "NCIt", "NCI_Thesaurus"],
     "GO": ["go"],
     "DOID": ["doid"],
