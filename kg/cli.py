@@ -216,6 +216,10 @@ def drop(graph: Annotated[str, typer.Argument(help="Graph IRI, source key (kind/
         _fail(exc)
 
 
+from kg.serve import serve as _serve  # noqa: E402 - the serve command lives in its own module
+app.command(name="serve", help="Serve the store over HTTP: SPARQL 1.1 at /sparql, query page at /, /entity, /api/queries.")(_serve)
+
+
 def main() -> None:
     """Entry point of the ``igkg`` console script."""
     app()

@@ -1,0 +1,102 @@
+"""``create_app()``: the igkg web application (SPARQL endpoint, query page, entity pages).
+
+>>> from kg.endpoint.app import create_app
+>>> callable(create_app)
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from kg.endpoint.config import EndpointConfig
+from kg.endpoint.describe import void_description
+from kg.endpoint.pages import pages_router, query_page
+from kg.endpoint.router import sparql_router
+from kg.endpoint.service import SparqlService, snapshot
+from kg.version import __version__
+
+__all__ = ["STATIC_DIR", "create_app"]
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+"""Yasgui's built assets, vendored from the npm package ``@zazuko/yasgui``."""
+
+
+def create_app(
+    kg_or_location: Any,
+    config: EndpointConfig | None = None,
+) -> FastAPI:
+    """The FastAPI app serving a store: ``/sparql``, ``/``, ``/entity``, ``/api/queries``, ``/health``.
+
+    ``kg_or_location`` is a store folder, or a ``KnowledgeGraph``. A folder (or a
+    read-only on-disk graph) is served in place; any other graph (in memory, or open for
+    writing by this process) is first copied to a temporary on-disk snapshot, because the
+    query workers that enforce the timeout are separate processes that must open the
+    store themselves; later changes to that object are not seen by the endpoint.
+    ``config`` defaults to ``EndpointConfig.from_env()``.
+    """
+    config = config or EndpointConfig.from_env()
+    if isinstance(kg_or_location, (str, os.PathLike)):
+        service = SparqlService(str(kg_or_location), config)
+    elif getattr(kg_or_location, "location", None) is not None and getattr(kg_or_location, "read_only", False):
+        service = SparqlService(str(kg_or_location.location), config)
+    else:
+        service = SparqlService(snapshot(kg_or_location), config, owns_location=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.close()
+
+    app = FastAPI(
+        title="igkg SPARQL endpoint",
+        version=__version__,
+        description=(
+            "SPARQL 1.1 Protocol over the igkg imaging-genomics knowledge graph. Read-only unless "
+            f"enabled with a token; queries stop after {config.timeout:g} s; results are capped at "
+            f"{config.max_rows} rows; request bodies at {config.max_body_bytes} bytes."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.sparql = service
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_credentials=False,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Accept", "Content-Type", "Authorization"],
+            expose_headers=["X-IGKG-Rows", "X-IGKG-Max-Rows"],
+        )
+
+    @app.get("/health", tags=["service"], summary="Liveness: answers without touching the store")
+    async def health() -> JSONResponse:
+        alive = service.pool.alive()
+        return JSONResponse(
+            {"status": "ok" if alive else "starting", "version": __version__, "workers": alive},
+            status_code=200,
+        )
+
+    @app.get("/.well-known/void", tags=["service"], summary="VoID description of the dataset (content-negotiated RDF)")
+    async def void(request: Request, format: str | None = None) -> Response:  # noqa: A002
+        return await void_description(service, request, request.headers.get("accept"), format)
+
+    async def html_page(request: Request) -> Response:
+        return await query_page(request)
+
+    app.include_router(sparql_router(service, html_page=html_page))
+    app.include_router(pages_router(service))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

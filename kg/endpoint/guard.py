@@ -1,0 +1,153 @@
+"""Safety checks on the parsed SPARQL, before anything is evaluated.
+
+A query or update is parsed with rdflib's SPARQL grammar (which expands ``\\uXXXX``
+escapes first, as SPARQL requires, so ``\\u0053ERVICE`` is seen as ``SERVICE``) and the
+parse tree is walked: ``SERVICE`` to an IRI outside the allow-list, ``SERVICE ?var``,
+``LOAD`` from outside the allow-list, and ``file:`` IRIs in ``FROM``/``FROM NAMED``/
+``USING``/``LOAD``/``SERVICE`` are refused. Oxigraph has an HTTP client, so this check
+is what keeps the endpoint from opening sockets on a client's behalf. What cannot be
+parsed is refused too (fail closed) with the parser's position.
+
+>>> check_query("SELECT * WHERE { ?s ?p ?o }").form
+'SELECT'
+>>> check_query("SELECT * WHERE { SERVICE <http://169.254.169.254/> { ?s ?p ?o } }")
+Traceback (most recent call last):
+...
+kg.errors.QueryRefused: SERVICE <http://169.254.169.254/> is not allowed by this endpoint (allowed: none)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kg.errors import QueryRefused, QuerySyntaxError
+from kg.namespaces import PREFIXES
+
+__all__ = ["QueryInfo", "check_iri_list", "check_query", "check_update"]
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """What the guard learnt from the parse: the query form and whether it names its dataset."""
+
+    form: str
+    has_dataset: bool
+
+
+_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+
+
+def check_query(text: str, allowed: Sequence[str] = ()) -> QueryInfo:
+    """Parse a query and refuse what may reach outside the store; returns its form."""
+    from rdflib.plugins.sparql import parser
+
+    try:
+        parsed = parser.parseQuery(text)
+    except Exception as exc:  # pyparsing's ParseException and rdflib's own errors
+        raise QuerySyntaxError(f"malformed query: {_parse_message(exc)}") from None
+    prologue = _prologue(parsed[0])
+    body = parsed[1]
+    form = _FORMS.get(body.name)
+    if form is None:
+        raise QuerySyntaxError(f"not a SPARQL query form: {body.name}")
+    has_dataset = False
+    for node in _walk(parsed):
+        if node.name == "DatasetClause":
+            has_dataset = True
+            iri = _resolve(prologue, node.get("default") if node.get("default") is not None else node.get("named"))
+            _refuse_file(iri, "FROM")
+        elif node.name == "ServiceGraphPattern":
+            _check_service(prologue, node.get("term"), allowed)
+    return QueryInfo(form=form, has_dataset=has_dataset)
+
+
+def check_update(text: str, allowed: Sequence[str] = ()) -> None:
+    """Parse an update and refuse ``LOAD``/``SERVICE`` outside the allow-list and ``file:`` IRIs."""
+    from rdflib.plugins.sparql import parser
+
+    try:
+        parsed = parser.parseUpdate(text)
+    except Exception as exc:
+        raise QuerySyntaxError(f"malformed update: {_parse_message(exc)}") from None
+    prologues = list(parsed.get("prologue") or [])
+    requests = list(parsed.get("request") or [])
+    for index, request in enumerate(requests):
+        prologue = _prologue(prologues[index] if index < len(prologues) else [])
+        for node in _walk(request):
+            if node.name == "Load":
+                iri = _resolve(prologue, node.get("iri"))
+                _refuse_file(iri, "LOAD")
+                if not any(iri.startswith(p) for p in allowed):
+                    raise QueryRefused(f"LOAD <{iri}> is not allowed by this endpoint ({_allowed_text(allowed)})")
+            elif node.name == "ServiceGraphPattern":
+                _check_service(prologue, node.get("term"), allowed)
+            elif node.name == "UsingClause":
+                iri = _resolve(prologue, node.get("default") if node.get("default") is not None else node.get("named"))
+                _refuse_file(iri, "USING")
+
+
+def check_iri_list(iris: Sequence[str], parameter: str) -> None:
+    """Refuse ``file:`` (and non-absolute) IRIs in ``default-graph-uri``/``named-graph-uri``."""
+    for iri in iris:
+        if ":" not in iri or any(c in iri for c in " <>\"{}|^`\\"):
+            raise QuerySyntaxError(f"{parameter}={iri!r} is not an absolute IRI")
+        _refuse_file(iri, parameter)
+
+
+def _check_service(prologue: Any, term: Any, allowed: Sequence[str]) -> None:
+    from rdflib import Variable
+
+    if isinstance(term, Variable):
+        raise QueryRefused(f"SERVICE ?{term} (an endpoint chosen at run time) is not allowed by this endpoint")
+    iri = _resolve(prologue, term)
+    _refuse_file(iri, "SERVICE")
+    if not any(iri.startswith(p) for p in allowed):
+        raise QueryRefused(f"SERVICE <{iri}> is not allowed by this endpoint ({_allowed_text(allowed)})")
+
+
+def _allowed_text(allowed: Sequence[str]) -> str:
+    return "allowed: " + (", ".join(allowed) if allowed else "none")
+
+
+def _refuse_file(iri: str, where: str) -> None:
+    if iri.lower().startswith("file:"):
+        raise QueryRefused(f"{where} <{iri}>: file: IRIs are not allowed by this endpoint")
+
+
+def _prologue(node: Any) -> Any:
+    from rdflib.plugins.sparql.algebra import translatePrologue
+
+    try:
+        return translatePrologue(node, None, initNs=PREFIXES)
+    except Exception as exc:
+        raise QuerySyntaxError(f"malformed prologue: {exc}") from None
+
+
+def _resolve(prologue: Any, term: Any) -> str:
+    """An IRI or prefixed name of the parse tree as an absolute IRI string."""
+    try:
+        return str(prologue.absolutize(term))
+    except Exception as exc:  # an undeclared prefix
+        raise QuerySyntaxError(f"malformed query: {exc}") from None
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    """Every ``CompValue`` of rdflib's parse tree, depth first."""
+    from pyparsing import ParseResults
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, (ParseResults, list, tuple)):
+            stack.extend(item)
+
+
+def _parse_message(exc: BaseException) -> str:
+    """pyparsing's message carries line and column; keep it on one line."""
+    return " ".join(str(exc).split())
