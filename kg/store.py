@@ -242,6 +242,24 @@ class KnowledgeGraph:
         init = {k: v if isinstance(v, Identifier) else RLiteral(v) for k, v in (bindings or {}).items()}
         return self.dataset.query(sparql, initBindings=init, initNs=PREFIXES)
 
+    def ask(self, name: str, **params: Any) -> pd.DataFrame | bool | Graph:
+        """Run the named query ``name`` (``queries/<name>.rq``) with typed, engine-bound parameters.
+
+        A thin wrapper over ``self.query`` (so every backend gets it); see ``kg.named_queries``.
+        """
+        from kg.named_queries import run_named_query
+
+        return run_named_query(self, name, params)
+
+    def to_networkx(self, construct: str | None = None, bindings: Mapping[str, Any] | None = None) -> Any:
+        """A typed ``networkx.MultiDiGraph`` of the whole graph or of a CONSTRUCT query's result.
+
+        A thin wrapper over ``self.query``; see ``kg.networkx_view.graph_to_networkx``.
+        """
+        from kg.networkx_view import subgraph
+
+        return subgraph(self, construct, bindings)
+
     def graphs(self) -> pd.DataFrame:
         """The catalog: one row per loaded source (graph, source key, kind, file, checksum, triples, loaded)."""
         frame = self.query(
