@@ -325,14 +325,22 @@ class KnowledgeGraph:
             raise LoadError(source, f"kind {kind!r} reads a file, not a folder")
         options = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in options.items() if v is not None}
         sha = checksum(source)
+        # A loader whose output also depends on files the source names (the images of an
+        # extraction manifest, its settings file) may say so: ``variant`` becomes part of the
+        # source key (runs with other settings coexist), ``inputs_digest`` of the fingerprint.
+        variant = getattr(loader, "variant", None)
+        variant_key = variant(source, options) if variant is not None else None
+        inputs_digest = getattr(loader, "inputs_digest", None)
         fingerprint = hashlib.sha256(
             json.dumps(
-                {"sha256": sha, "kind": kind, "version": loader.version, "options": options, "base": _instance_base()},
+                {"sha256": sha, "kind": kind, "version": loader.version, "options": options, "base": _instance_base(),
+                 **({"variant": variant_key} if variant_key else {}),
+                 **({"inputs": inputs_digest(source, options)} if inputs_digest is not None else {})},
                 sort_keys=True,
                 default=str,
             ).encode()
         ).hexdigest()
-        key = f"{kind}/{source.name}"
+        key = f"{kind}/{source.name}" + (f"/{variant_key}" if variant_key else "")
         report = LoadReport(source=str(source), kind=kind)
         graph = graph_iri(key, fingerprint)
         report.graph = graph

@@ -25,6 +25,7 @@ __all__ = [
     "marker",
     "marker_gene_symbol",
     "marker_status",
+    "marker_value",
     "measurement",
     "subject",
 ]
@@ -177,3 +178,29 @@ def marker_status(
     if value is not None:
         triples.append((node, IGKG.value, Literal(repr(float(value)), datatype=XSD.double)))
     return node
+
+
+_POSITIVE = {"mutant", "mutated", "mutation", "positive", "translocated", "translocation", "fusion",
+             "amplified", "amplification", "deleted", "deletion", "methylated", "present", "yes", "true", "1", "1.0"}
+_NEGATIVE = {"wildtype", "wild type", "wild-type", "wt", "negative", "not translocated", "not amplified",
+             "not deleted", "unmethylated", "absent", "no", "false", "0", "0.0"}
+_NOT_KNOWN = {"", "unknown", "not collected", "not assessed", "not available", "[not available]", "na", "n/a",
+              "nan", "none", "not tested", "indeterminate", "equivocal", "[unknown]", "[not evaluated]"}
+
+
+def marker_value(status: str) -> float | None:
+    """1.0 for a positive marker status (Mutant, Translocated ...), 0.0 for a negative one
+    (Wildtype ...), ``None`` for one that says nothing (Unknown, Not collected, empty);
+    ``ValueError`` for anything else, so that a third kind of value is never guessed.
+
+    >>> marker_value("Mutant"), marker_value("Wildtype"), marker_value("Not collected")
+    (1.0, 0.0, None)
+    """
+    text = " ".join(str(status).strip().lower().split())
+    if text in _POSITIVE:
+        return 1.0
+    if text in _NEGATIVE:
+        return 0.0
+    if text in _NOT_KNOWN:
+        return None
+    raise ValueError(f"not a binary marker status: {status!r}")
