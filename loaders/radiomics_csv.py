@@ -1,0 +1,232 @@
+"""Kind ``radiomics-csv``: a wide subject-by-feature table (one row per subject, one column per feature).
+
+Feature columns are pyradiomics names (``original_firstorder_Mean``, ``wavelet-LLH_glcm_
+Contrast`` ...); every value becomes an ``igkg:FeatureMeasurement`` of the shared
+``igkg:RadiomicFeature`` node (IBSI-coded, see ``loaders.ibsi``). The subject column is
+``--id-column`` or found by its name (``Case ID``, ``PatientID``, ``subject``, ``ID`` ...).
+The other columns are kept, never dropped:
+
+- marker columns (``EGFR mutation status``, ``ALK translocation status`` ...) become
+  ``igkg:MarkerStatus`` nodes of the shared ``igkg:Marker``, linked to the gene when the store
+  offers the gene resolver (``context.lookup("genes")``) and the symbol resolves;
+- sex / gender, smoking and age columns become subject properties (``igkg:sex`` lower case,
+  ``igkg:smokingStatus``, ``igkg:ageAtDiagnosis``);
+- any other column becomes an ``igkg:ClinicalObservation`` of the subject (``igkg:attribute`` =
+  the header, the value as ``igkg:value`` or ``igkg:textValue``).
+
+A non-numeric feature value, an unknown marker value or a subject listed twice is a
+``LoadError`` naming the line and column; empty / ``NaN`` cells are missing values.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from kg.errors import LoadError
+from kg.namespaces import IGKG
+from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_table
+from loaders.ibsi import feature_node
+from loaders.model import (
+    cohort,
+    feature_name,
+    marker,
+    marker_gene_symbol,
+    marker_status,
+    marker_value,
+    measurement,
+    subject,
+)
+
+__all__ = ["ID_COLUMNS", "LOADER", "find_id_column", "parse"]
+
+ID_COLUMNS = (
+    "case id", "caseid", "case", "case_id", "patientid", "patient id", "patient_id", "patient",
+    "subject", "subject id", "subject_id", "subjectid", "participant", "participant id", "id",
+    "bcr_patient_barcode", "submitter_id",
+)
+"""Header names (lower case) taken as the subject column, in order of preference."""
+
+_MISSING = {"", "nan", "na", "n/a", "none", "null", "#n/a", "-"}
+_SEX = re.compile(r"^\s*(sex|gender)\s*$", re.IGNORECASE)
+_SMOKING = re.compile(r"^\s*(smoking(\s+(status|history))?|smoker|tobacco\s+use)\s*$", re.IGNORECASE)
+_AGE = re.compile(r"^\s*age(\s+at\s+(diagnosis|histological diagnosis|scan))?(\s*\(years\))?\s*$", re.IGNORECASE)
+_SEX_VALUES = {"m": "male", "male": "male", "man": "male", "f": "female", "female": "female", "woman": "female"}
+
+
+def find_id_column(headers: list[str], wanted: str | None, path: Path) -> str:
+    """The subject column: ``wanted`` if given (must exist), else the first header with a known id name."""
+    if wanted:
+        for header in headers:
+            if header == wanted or header.strip().lower() == wanted.strip().lower():
+                return header
+        raise LoadError(path, f"no column {wanted!r}; columns: {', '.join(headers[:10])}", line=1, hint="check --id-column")
+    lowered = {h.strip().lower(): h for h in headers}
+    for name in ID_COLUMNS:
+        if name in lowered:
+            return lowered[name]
+    raise LoadError(
+        path,
+        f"cannot tell the subject column; columns: {', '.join(headers[:10])}",
+        line=1,
+        hint="give --id-column NAME",
+    )
+
+
+def _delimiter(path: Path) -> str:
+    name = path.name.lower().removesuffix(".gz")
+    return "\t" if name.endswith((".tsv", ".txt", ".tab")) else ","
+
+
+def _gene_resolver(context: LoadContext, report: LoadReport) -> object | None:
+    try:
+        return context.lookup("genes")
+    except KeyError:
+        report.note("no gene resolver offered: marker columns are not linked to genes")
+    except Exception as exc:  # noqa: BLE001 - a broken lookup must not stop the table load
+        report.note(f"the gene resolver failed ({exc}); marker columns are not linked to genes")
+    return None
+
+
+def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
+    """Read the table and yield its triples (see the module docstring); atomic on error."""
+    rows = iter_table(path, context, delimiter=_delimiter(path))
+    first = next(rows, None)
+    if first is None:
+        raise LoadError(path, "the table has a header but no rows", line=2)
+    headers = list(first.cells)
+    id_column = find_id_column(headers, context.option("id_column"), path)
+    features = {h: feature_name(h) for h in headers if h != id_column and feature_name(h) is not None}
+    markers = {h: marker_gene_symbol(h) for h in headers if h != id_column and h not in features and marker_gene_symbol(h)}
+    others = [h for h in headers if h != id_column and h not in features and h not in markers]
+    if not features:
+        raise LoadError(path, "no pyradiomics feature columns (<imageType>_<class>_<feature>)", line=1)
+    report.note(
+        f"subject column {id_column!r}; {len(features)} feature columns, {len(markers)} marker columns, "
+        f"{len(others)} other columns ({', '.join(others) or 'none'})"
+    )
+    triples: list[Triple] = []
+    cohort_name = context.option("cohort")
+    cohort_node = cohort(context, cohort_name, triples) if cohort_name else None
+    feature_nodes = {h: feature_node(context, name, triples) for h, name in features.items() if name is not None}
+    marker_nodes: dict[str, URIRef] = {}
+    resolver = _gene_resolver(context, report) if markers else None
+    for header, symbol in markers.items():
+        gene = None
+        if resolver is not None and symbol:
+            result = resolver.resolve(symbol)  # type: ignore[attr-defined]
+            if result.ok:
+                gene = result.gene
+            else:
+                report.unmapped_id("gene", symbol)
+        marker_nodes[header] = marker(context, header, triples, gene=gene)
+    yield from triples
+    source_key = path.name
+    seen: dict[str, int] = {}
+    missing = 0
+
+    def all_rows() -> Iterator:
+        yield first
+        yield from rows
+
+    for row in all_rows():
+        triples = []
+        report.records_read += 1
+        subject_id = row.cells[id_column].strip()
+        if not subject_id:
+            raise LoadError(path, "empty subject id", line=row.line, field=id_column)
+        if subject_id in seen:
+            raise LoadError(
+                path, f"subject {subject_id!r} appears twice (first on line {seen[subject_id]})", line=row.line, field=id_column,
+                hint="one row per subject; merge or rename the duplicates",
+            )
+        seen[subject_id] = row.line
+        node = subject(context, subject_id, triples, cohort_node=cohort_node)
+        for header, feature in feature_nodes.items():
+            text = row.cells[header].strip()
+            if text.lower() in _MISSING:
+                missing += 1
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                raise LoadError(
+                    path, f"feature value {text!r} is not a number", line=row.line, field=header,
+                    hint="feature cells hold numbers; leave a missing value empty",
+                ) from None
+            if not math.isfinite(value):
+                raise LoadError(path, f"feature value {text!r} is not finite", line=row.line, field=header)
+            measurement(
+                context, triples, key=("table", source_key, subject_id, header),
+                feature=feature, subject_node=node, value=value,
+            )
+        for header, marker_node in marker_nodes.items():
+            text = row.cells[header].strip()
+            if not text:
+                continue
+            try:
+                value = marker_value(text)
+            except ValueError:
+                raise LoadError(
+                    path, f"marker value {text!r} is neither positive, negative nor unknown", line=row.line, field=header,
+                    hint="use Mutant/Wildtype, 1/0 or Unknown",
+                ) from None
+            status = {1.0: "Mutant", 0.0: "Wildtype"}.get(value, text) if value is not None else text
+            marker_status(
+                context, triples, source_key=source_key, subject_node=node, subject_id=subject_id,
+                marker_node=marker_node, status=status, value=value,
+            )
+        for header in others:
+            text = row.cells[header].strip()
+            if text.lower() in _MISSING:
+                continue
+            triples += _subject_fact(context, node, subject_id, source_key, header, text)
+        yield from triples
+    if missing:
+        report.note(f"{missing} empty or NaN feature cells (missing values, no measurement)")
+
+
+def _subject_fact(
+    context: LoadContext, node: URIRef, subject_id: str, source_key: str, header: str, text: str
+) -> list[Triple]:
+    if _SEX.match(header):
+        return [(node, IGKG.sex, Literal(_SEX_VALUES.get(text.lower(), text.lower())))]
+    if _SMOKING.match(header):
+        return [(node, IGKG.smokingStatus, Literal(text))]
+    number = _number(text)
+    if _AGE.match(header) and number is not None:
+        return [(node, IGKG.ageAtDiagnosis, Literal(repr(number), datatype=XSD.double))]
+    observation = context.mint("clinical-observation", source_key, subject_id, header)
+    out: list[Triple] = [
+        (observation, RDF.type, IGKG.ClinicalObservation),
+        (observation, IGKG.subject, node),
+        (observation, IGKG.attribute, Literal(header)),
+    ]
+    if number is not None:
+        out.append((observation, IGKG.value, Literal(repr(number), datatype=XSD.double)))
+    else:
+        out.append((observation, IGKG.textValue, Literal(text)))
+    return out
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+LOADER = Loader(
+    kind="radiomics-csv",
+    description="wide subject-by-feature table (pyradiomics feature columns; marker, sex, smoking ... columns kept)",
+    parse=parse,
+    patterns=("*radiomic*features*.csv", "*radiomic*features*.tsv"),
+    version="1",
+    options=("id_column", "cohort"),
+)
