@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -43,14 +44,25 @@ from kg.namespaces import STATO
 
 __all__ = [
     "METHODS",
+    "RESULT_COLUMNS",
+    "AnalysisInput",
     "AssociationError",
+    "AssociationRun",
+    "GeneSet",
     "Method",
     "associate",
     "benjamini_hochberg",
+    "expression_targets",
     "gene_set_scores",
+    "imaging_features",
+    "marker_targets",
+    "pathway_targets",
     "rank_columns",
     "read_gmt",
-    "GeneSet",
+    "run_analysis",
+    "run_identifier",
+    "run_triples",
+    "write_run",
 ]
 
 logger = logging.getLogger(__name__)
@@ -500,8 +512,6 @@ def read_gmt(path: str) -> list[GeneSet]:
 
     Empty lines are skipped; a line with no genes is an error naming it.
     """
-    from pathlib import Path
-
     from kg.errors import LoadError
     from loaders.base import iter_lines
 
@@ -547,3 +557,438 @@ def gene_set_scores(expression: pd.DataFrame, gene_sets: Sequence[GeneSet], *, m
         used[gene_set.name] = len(columns)
     return pd.DataFrame(scores, index=expression.index), used
 
+
+
+# ---------------------------------------------------------------------- the graph side
+@dataclass
+class AnalysisInput:
+    """Feature and target matrices read from the store, with the IRIs and graphs behind them."""
+
+    features: pd.DataFrame
+    targets: pd.DataFrame
+    feature_iris: dict[str, str]
+    target_iris: dict[str, str | None]
+    graphs: list[str]
+    notes: list[str]
+    conflicts: pd.DataFrame | None = None
+
+
+@dataclass
+class AssociationRun:
+    """One analysis run: its id, parameters, inputs and results (all tested pairs or the significant ones)."""
+
+    run_id: str
+    parameters: dict[str, object]
+    results: pd.DataFrame
+    feature_iris: dict[str, str]
+    target_iris: dict[str, str | None]
+    used: list[str]
+    notes: list[str]
+    conflicts: pd.DataFrame | None = None
+
+    @property
+    def significant(self) -> pd.DataFrame:
+        """The results with q <= the run's q_max."""
+        return self.results[self.results["q"] <= float(self.parameters["q_max"])]  # type: ignore[arg-type]
+
+
+FEATURE_QUERY = """
+SELECT ?subject ?name ?value ?feature ?graph WHERE {
+  GRAPH ?graph { ?m a igkg:FeatureMeasurement ; igkg:feature ?feature ; igkg:subject ?subject ; igkg:value ?value . }
+  ?feature igkg:pyradiomicsName ?name .
+}"""
+
+TRAIT_QUERY = """
+SELECT ?subject ?name ?category ?rank ?feature ?graph WHERE {
+  GRAPH ?graph { ?m a igkg:FeatureMeasurement ; igkg:feature ?feature ; igkg:subject ?subject ; igkg:category ?category . }
+  ?feature a igkg:ImagingTrait .
+  OPTIONAL { ?feature igkg:pyradiomicsName ?pname }
+  OPTIONAL { ?feature rdfs:label ?label }
+  OPTIONAL { ?category igkg:rank ?rank }
+  BIND(COALESCE(?pname, ?label, STR(?feature)) AS ?name)
+}"""
+
+EXPRESSION_QUERY = """
+SELECT ?subject ?gene ?gid ?symbol ?value ?graph WHERE {
+  GRAPH ?graph {
+    ?m a igkg:ExpressionMeasurement ; igkg:subject ?subject ; igkg:value ?value ; igkg:geneIdentifier ?gid .
+    OPTIONAL { ?m igkg:gene ?gene }
+  }
+  OPTIONAL { ?gene rdfs:label ?symbol }
+}"""
+
+GENE_SET_QUERY = """
+SELECT ?set ?label ?gene ?symbol WHERE {
+  ?set a ?type ; rdfs:label ?label .
+  VALUES ?type { igkg:Pathway igkg:GeneSet }
+  { ?gene igkg:memberOf ?set } UNION { ?set igkg:memberSymbol ?symbol }
+}"""
+
+
+def _select(kg: object, sparql: str) -> pd.DataFrame:
+    frame = kg.query(sparql)  # type: ignore[attr-defined]
+    assert isinstance(frame, pd.DataFrame)
+    return frame
+
+
+def _in_cohort(kg: object, cohort: str | None) -> set[str] | None:
+    """Subject IRIs of a cohort (by label or IRI), or ``None`` for no restriction."""
+    if not cohort:
+        return None
+    frame = _select(
+        kg,
+        "SELECT DISTINCT ?subject ?c ?label WHERE { ?subject igkg:inCohort ?c . OPTIONAL { ?c rdfs:label ?label } }",
+    )
+    chosen = frame[(frame["label"] == cohort) | (frame["c"] == cohort)]
+    if chosen.empty:
+        known = sorted(set(frame["label"].dropna()))
+        raise AssociationError(f"no subjects in cohort {cohort!r}; cohorts in the store: {', '.join(known) or 'none'}")
+    return set(chosen["subject"])
+
+
+def _pivot(frame: pd.DataFrame, column: str, value: str, what: str) -> pd.DataFrame:
+    """Subjects x names, refusing two different values for one subject and name."""
+    frame = frame.drop_duplicates(subset=["subject", column, value])
+    counts = frame.groupby(["subject", column], sort=False)[value].size()
+    if (counts > 1).any():
+        subject, name = counts[counts > 1].index[0]
+        graphs = sorted(set(frame[(frame["subject"] == subject) & (frame[column] == name)]["graph"]))
+        raise AssociationError(
+            f"{what} {name!r} has several values for subject {subject} (graphs: {', '.join(graphs)}); "
+            "drop the extra source or load one region per subject"
+        )
+    return frame.pivot(index="subject", columns=column, values=value)
+
+
+def imaging_features(kg: object, *, cohort: str | None = None, traits: bool = False, ordinal: bool = True) -> AnalysisInput:
+    """Radiomic feature values (or semantic traits) per subject, pivoted by pyradiomics name.
+
+    With ``traits`` the features are the semantic traits: their category rank when
+    ``ordinal`` (Spearman on the order) or their category (Kruskal-Wallis).
+    """
+    frame = _select(kg, TRAIT_QUERY if traits else FEATURE_QUERY)
+    members = _in_cohort(kg, cohort)
+    if members is not None:
+        frame = frame[frame["subject"].isin(members)]
+    if frame.empty:
+        what = "semantic traits" if traits else "radiomic feature measurements"
+        raise AssociationError(f"no {what} in the store{' for cohort ' + repr(cohort) if cohort else ''}; load them first")
+    value = "value"
+    if traits:
+        if ordinal:
+            unranked = sorted(set(frame[frame["rank"].isna()]["name"]))
+            if unranked:
+                raise AssociationError(f"trait(s) {unranked[:5]} have categories without a rank; use --method kruskal")
+            value = "rank"
+        else:
+            value = "category"
+    matrix = _pivot(frame, "name", value, "feature")
+    iris = dict(zip(frame["name"], frame["feature"], strict=False))
+    return AnalysisInput(matrix, pd.DataFrame(), iris, {}, sorted(set(frame["graph"])), [])
+
+
+def marker_targets(kg: object, names: Sequence[str], *, source: str | None = None) -> AnalysisInput:
+    """Binary marker matrix (subjects x markers, 1 positive / 0 negative / NaN unknown).
+
+    A marker is named by its label (``EGFR mutation status``) or its gene (``EGFR``).
+    Statements of several sources are combined per subject; where they disagree the
+    subject is left out for that marker and the conflict is reported (``conflicts``),
+    unless ``source`` (a source key, file name or graph IRI) picks the source to use.
+    """
+    from kg.conflicts import marker_conflicts, marker_statuses
+    from loaders.model import marker_gene_symbol
+
+    statuses = marker_statuses(kg)  # type: ignore[arg-type]
+    if statuses.empty:
+        raise AssociationError("no marker statuses in the store; load a clinical table or a feature table with marker columns")
+    labels = statuses[["marker", "marker_label"]].drop_duplicates()
+    notes: list[str] = []
+    columns: dict[str, pd.Series] = {}
+    iris: dict[str, str | None] = {}
+    graphs: set[str] = set()
+    if source:
+        catalog = _select(kg, "SELECT ?graph ?key WHERE { GRAPH <https://w3id.org/igkg/graph/catalog> { ?graph igkg:sourceKey ?key } }")
+        keys = dict(zip(catalog["graph"], catalog["key"], strict=False))
+        chosen = {g for g in set(statuses["graph"]) if source in (g, keys.get(g, ""), keys.get(g, "").rsplit("/", 1)[-1])}
+        if not chosen:
+            raise AssociationError(f"no marker statuses from source {source!r}; sources: {', '.join(sorted(set(keys.values())))}")
+        statuses = statuses[statuses["graph"].isin(chosen)]
+    all_conflicts = marker_conflicts(kg, statuses)  # type: ignore[arg-type]
+    for name in names:
+        wanted = name.strip()
+        match = labels[
+            (labels["marker_label"].str.lower() == wanted.lower())
+            | (labels["marker_label"].map(lambda text: marker_gene_symbol(str(text)) or "") == wanted.upper())
+        ]
+        if match.empty:
+            raise AssociationError(
+                f"no marker {name!r} in the store; markers: {', '.join(sorted(labels['marker_label'].dropna()))}"
+            )
+        if match["marker"].nunique() > 1:
+            raise AssociationError(f"{name!r} names several markers ({', '.join(sorted(match['marker_label']))}); give the full name")
+        marker, label = match.iloc[0]["marker"], str(match.iloc[0]["marker_label"])
+        rows = statuses[statuses["marker"] == marker]
+        odd = rows[rows["binary"].isna() & rows["status"].map(_says_something)]
+        if not odd.empty:
+            values = sorted(set(rows["status"]))
+            raise AssociationError(
+                f"marker {label!r} has the statuses {', '.join(values)} (graph {odd.iloc[0]['graph']}); "
+                "a binary test needs positive / negative statuses only"
+            )
+        known = rows.dropna(subset=["binary"])
+        spread = known.groupby("subject")["binary"].agg(["nunique", "first"])
+        series = spread["first"].where(spread["nunique"] == 1)
+        disputed = spread.index[spread["nunique"] > 1]
+        if len(disputed):
+            notes.append(
+                f"{len(disputed)} subject(s) left out of {label!r}: their sources disagree "
+                f"({', '.join(sorted(str(s).rsplit('/', 1)[-1] for s in disputed)[:10])}); see the conflicts, or pick one source"
+            )
+        columns[label] = series
+        iris[label] = str(marker)
+        graphs |= set(rows["graph"])
+    frame = pd.DataFrame(columns)
+    conflicts = all_conflicts[all_conflicts["marker"].isin(set(iris.values()))] if not all_conflicts.empty else all_conflicts
+    return AnalysisInput(pd.DataFrame(), frame, {}, iris, sorted(graphs), notes, conflicts.reset_index(drop=True))
+
+
+def _says_something(status: object) -> bool:
+    from loaders.model import marker_value
+
+    try:
+        marker_value(str(status))
+    except ValueError:
+        return True
+    return False
+
+
+def expression_targets(kg: object) -> AnalysisInput:
+    """Expression matrix (subjects x genes) named by gene symbol, or by the source's id when unmapped."""
+    frame = _select(kg, EXPRESSION_QUERY)
+    if frame.empty:
+        raise AssociationError("no expression measurements in the store; load one with 'igkg load FILE --kind expression'")
+    frame["name"] = frame["symbol"].where(frame["symbol"].notna() & frame["gene"].notna(), frame["gid"]).astype(str)
+    matrix = _pivot(frame, "name", "value", "gene")
+    iris = {str(k): (None if pd.isna(v) else str(v)) for k, v in zip(frame["name"], frame["gene"], strict=False)}
+    unmapped = sum(1 for v in iris.values() if v is None)
+    notes = [f"{unmapped} gene(s) have no gene IRI (unmapped ids); their results are not written to the graph"] if unmapped else []
+    return AnalysisInput(pd.DataFrame(), matrix, {}, iris, sorted(set(frame["graph"])), notes)
+
+
+def pathway_targets(kg: object, expression: AnalysisInput, gmt: str | None, *, min_genes: int = 3) -> AnalysisInput:
+    """Gene-set scores (mean z-score of member genes) from a GMT file or the store's gene sets."""
+    symbol_of = {iri: name for name, iri in expression.target_iris.items() if iri}
+    notes = list(expression.notes)
+    iris: dict[str, str | None] = {}
+    if gmt:
+        from loaders.base import mint as mint_iri
+        from loaders.gmt import standard_iri
+
+        collection = Path(gmt).name
+        for suffix in (".gz", ".gmt", ".txt"):
+            collection = collection.removesuffix(suffix)
+        sets = read_gmt(gmt)
+        for gene_set in sets:
+            node = standard_iri(gene_set.name, gene_set.description) or mint_iri(_instance_base(), "geneset", collection, gene_set.name)
+            iris[gene_set.name] = str(node)
+    else:
+        frame = _select(kg, GENE_SET_QUERY)
+        if frame.empty:
+            raise AssociationError("no gene sets in the store; load a GMT or Reactome file, or give --pathways FILE.gmt")
+        frame["member"] = frame["gene"].map(symbol_of).fillna(frame["symbol"])
+        sets = []
+        for (node, label), group in frame.groupby(["set", "label"], sort=True):
+            genes = tuple(dict.fromkeys(str(m) for m in group["member"].dropna()))
+            if genes:
+                sets.append(GeneSet(str(label), "", genes))
+                iris[str(label)] = str(node)
+    scores, used = gene_set_scores(expression.targets, sets, min_genes=min_genes)
+    notes.append(f"{len(used)} of {len(sets)} gene sets scored (at least {min_genes} measured genes each)")
+    return AnalysisInput(pd.DataFrame(), scores, {}, {k: iris.get(k) for k in scores.columns}, expression.graphs, notes)
+
+
+def _instance_base() -> str:
+    import os
+
+    from loaders.base import DEFAULT_INSTANCE_BASE
+
+    return os.environ.get("IGKG_BASE") or DEFAULT_INSTANCE_BASE
+
+
+def default_method(kind: str, *, traits: bool = False) -> str:
+    """The method used when none is given: Mann-Whitney for markers, Spearman otherwise."""
+    return "mannwhitney" if kind == "marker" else "spearman"
+
+
+def run_analysis(
+    kg: object,
+    *,
+    markers: Sequence[str] = (),
+    genes: bool = False,
+    pathways: str | None = None,
+    method: str | None = None,
+    min_n: int = 10,
+    q_max: float = 0.05,
+    cohort: str | None = None,
+    traits: bool = False,
+    marker_source: str | None = None,
+    only_significant: bool = False,
+    min_genes: int = 3,
+) -> AssociationRun:
+    """Read features and targets from the store, run the engine and describe the run.
+
+    Exactly one of ``markers``, ``genes`` or ``pathways`` (a GMT path, or ``"graph"`` for the
+    store's gene sets) says what the targets are. Nothing is written; see ``write_run``.
+    """
+    chosen = [bool(markers), bool(genes), bool(pathways)]
+    if sum(chosen) != 1:
+        raise AssociationError("give exactly one of --marker, --genes or --pathways")
+    kind = "marker" if markers else "genes" if genes else "pathways"
+    method = method or default_method(kind, traits=traits)
+    if method not in METHODS:
+        raise AssociationError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
+    if kind == "marker" and METHODS[method].target != "binary":
+        raise AssociationError(f"a marker is binary: use --method mannwhitney or pointbiserial, not {method}")
+    if kind != "marker" and METHODS[method].target == "binary":
+        raise AssociationError(f"{method} needs a binary marker; for genes and pathways use spearman, pearson or kruskal")
+    features = imaging_features(kg, cohort=cohort, traits=traits or method == "kruskal", ordinal=method != "kruskal")
+    if kind == "marker":
+        targets = marker_targets(kg, markers, source=marker_source)
+    else:
+        targets = expression_targets(kg)
+        if kind == "pathways":
+            targets = pathway_targets(kg, targets, None if pathways == "graph" else pathways, min_genes=min_genes)
+    results = associate(features.features, targets.targets, method=method, min_n=min_n, q_max=q_max, only_significant=only_significant)
+    used = sorted(set(features.graphs) | set(targets.graphs))
+    parameters: dict[str, object] = {
+        "method": method,
+        "stato": str(METHODS[method].stato),
+        "targets": kind,
+        "markers": list(markers),
+        "pathways": _file_fingerprint(pathways) if pathways and pathways != "graph" else pathways,
+        "min_n": int(min_n),
+        "q_max": float(q_max),
+        "cohort": cohort,
+        "traits": traits,
+        "marker_source": marker_source,
+        "correction": "Benjamini-Hochberg and Bonferroni over all tests of the run",
+        "min_genes": min_genes if kind == "pathways" else None,
+    }
+    notes = features.notes + targets.notes
+    if results.attrs.get("single_valued_targets"):
+        notes.append(f"not tested (one value only): {', '.join(results.attrs['single_valued_targets'])}")
+    return AssociationRun(
+        run_id=run_identifier(parameters, used),
+        parameters=parameters,
+        results=results,
+        feature_iris=features.feature_iris,
+        target_iris=targets.target_iris,
+        used=used,
+        notes=notes,
+        conflicts=targets.conflicts,
+    )
+
+
+def _file_fingerprint(path: str) -> dict[str, str]:
+    import hashlib
+
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return {"file": Path(path).name, "sha256": digest}
+
+
+def run_identifier(parameters: dict[str, object], used: Sequence[str]) -> str:
+    """A run's id: a hash of its parameters and input graphs (other parameters, other run).
+
+    >>> run_identifier({"method": "spearman"}, ["g1"]) == run_identifier({"method": "spearman"}, ["g1"])
+    True
+    >>> run_identifier({"method": "spearman"}, ["g1"]) == run_identifier({"method": "pearson"}, ["g1"])
+    False
+    """
+    import hashlib
+    import json
+
+    text = json.dumps({"parameters": parameters, "used": sorted(used)}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_triples(run: AssociationRun, *, base: str | None = None) -> list[tuple[object, object, object]]:
+    """The RDF of a run: its ``igkg:AnalysisRun`` activity and one ``RadiogenomicAssociation``
+    per result with q <= q_max whose feature and target have IRIs."""
+    import json
+    from importlib import metadata
+
+    from rdflib import Literal
+    from rdflib.namespace import RDF, RDFS, XSD
+
+    from kg.namespaces import IGKG, PROV
+    from kg.version import __version__
+    from loaders.base import mint as mint_iri
+
+    base = base or _instance_base()
+    node = mint_iri(base, "analysis-run", run.run_id)
+    method = METHODS[str(run.parameters["method"])]
+    triples: list[tuple[object, object, object]] = [
+        (node, RDF.type, IGKG.AnalysisRun),
+        (node, RDF.type, PROV.Activity),
+        (node, RDFS.label, Literal(f"igkg associate {run.parameters['targets']} ({method.name}) run {run.run_id}")),
+        (node, IGKG.parameters, Literal(json.dumps(run.parameters, sort_keys=True, default=str))),
+        (node, IGKG.settingsHash, Literal(run.run_id)),
+        (node, IGKG.methodName, Literal(method.name)),
+    ]
+    for package in ("numpy", "scipy", "pandas"):
+        try:
+            triples.append((node, IGKG.softwareVersion, Literal(f"{package} {metadata.version(package)}")))
+        except metadata.PackageNotFoundError:
+            continue
+    triples.append((node, IGKG.softwareVersion, Literal(f"igkg {__version__}")))
+    for graph in run.used:
+        triples.append((node, PROV.used, URIRef(graph)))
+    cohort = run.parameters.get("cohort")
+    cohort_node = mint_iri(base, "cohort", str(cohort).strip()) if cohort else None
+    if cohort_node is not None:
+        triples.append((node, IGKG.cohort, cohort_node))
+    double = XSD.double
+    for row in run.significant.itertuples(index=False):
+        feature = run.feature_iris.get(str(row.feature)) or str(mint_iri(base, "feature", str(row.feature)))
+        target = run.target_iris.get(str(row.target))
+        if not target:
+            continue
+        association = mint_iri(base, "association", run.run_id, str(row.feature), str(row.target))
+        triples += [
+            (association, RDF.type, IGKG.RadiogenomicAssociation),
+            (association, IGKG.feature, URIRef(feature)),
+            (association, IGKG.target, URIRef(target)),
+            (association, IGKG.method, method.stato),
+            (association, IGKG.methodName, Literal(method.name)),
+            (association, IGKG.statistic, Literal(repr(float(row.statistic)), datatype=double)),
+            (association, IGKG.effectSize, Literal(repr(float(row.effect_size)), datatype=double)),
+            (association, IGKG.pValue, Literal(repr(float(row.p)), datatype=double)),
+            (association, IGKG.qValue, Literal(repr(float(row.q)), datatype=double)),
+            (association, IGKG.bonferroni, Literal(repr(float(row.bonferroni)), datatype=double)),
+            (association, IGKG.sampleSize, Literal(int(row.n), datatype=XSD.integer)),
+            (association, PROV.wasGeneratedBy, node),
+        ]
+        if cohort_node is not None:
+            triples.append((association, IGKG.cohort, cohort_node))
+    return triples
+
+
+def write_run(kg: object, run: AssociationRun) -> object:
+    """Store a run as its own source graph ``associations/<run id>`` (with ``prov:used`` inputs).
+
+    The same parameters over the same input graphs give the same run id and the same
+    triples, so re-running is a no-op; other parameters give another run, beside it.
+    """
+    triples = run_triples(run)
+    report = kg.ingest(  # type: ignore[attr-defined]
+        f"associations/{run.run_id}",
+        triples,
+        kind="associations",
+        parameters=run.parameters,
+        used=run.used,
+    )
+    written = sum(1 for t in triples if str(t[2]).endswith("RadiogenomicAssociation"))
+    skipped = len(run.significant) - written
+    if skipped:
+        report.note(f"{skipped} significant result(s) not written: their target has no IRI (unmapped gene id)")
+    return report
