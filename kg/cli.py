@@ -238,6 +238,8 @@ def drop(graph: Annotated[str, typer.Argument(help="Graph IRI, source key (kind/
 
 from kg.serve import serve as _serve  # noqa: E402 - the serve command lives in its own module
 app.command(name="serve", help="Serve the store over HTTP: SPARQL 1.1 at /sparql, query page at /, /entity, /api/queries.")(_serve)
+from kg.ibsi_report import ibsi_report_command as _ibsi_report  # noqa: E402 - lives in its own module
+app.command(name="ibsi-report", help="IBSI conformance: features of the IBSI digital phantom vs the manual's reference values.")(_ibsi_report)
 app.command(name="associate", help="Test every imaging feature against a marker, every gene or every pathway; store results with q <= --q-max.")(__import__("kg.associate_cli", fromlist=["x"]).associate)
 
 
