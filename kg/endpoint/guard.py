@@ -56,10 +56,10 @@ def check_query(text: str, allowed: Sequence[str] = ()) -> QueryInfo:
     for node in _walk(parsed):
         if node.name == "DatasetClause":
             has_dataset = True
-            iri = _resolve(prologue, node.get("default") if node.get("default") is not None else node.get("named"))
+            iri = _resolve(prologue, _field(node, "default", "named"))
             _refuse_file(iri, "FROM")
         elif node.name == "ServiceGraphPattern":
-            _check_service(prologue, node.get("term"), allowed)
+            _check_service(prologue, _field(node, "term"), allowed)
     return QueryInfo(form=form, has_dataset=has_dataset)
 
 
@@ -71,20 +71,22 @@ def check_update(text: str, allowed: Sequence[str] = ()) -> None:
         parsed = parser.parseUpdate(text)
     except Exception as exc:
         raise QuerySyntaxError(f"malformed update: {_parse_message(exc)}") from None
-    prologues = list(parsed.get("prologue") or [])
-    requests = list(parsed.get("request") or [])
+    prologues = list(dict.get(parsed, "prologue") or [])
+    requests = list(dict.get(parsed, "request") or [])
+    prologue = None
     for index, request in enumerate(requests):
-        prologue = _prologue(prologues[index] if index < len(prologues) else [])
+        # Prefixes and BASE declared by an earlier operation hold for the later ones.
+        prologue = _prologue(prologues[index] if index < len(prologues) else [], prologue)
         for node in _walk(request):
             if node.name == "Load":
-                iri = _resolve(prologue, node.get("iri"))
+                iri = _resolve(prologue, _field(node, "iri"))
                 _refuse_file(iri, "LOAD")
                 if not any(iri.startswith(p) for p in allowed):
                     raise QueryRefused(f"LOAD <{iri}> is not allowed by this endpoint ({_allowed_text(allowed)})")
             elif node.name == "ServiceGraphPattern":
-                _check_service(prologue, node.get("term"), allowed)
+                _check_service(prologue, _field(node, "term"), allowed)
             elif node.name == "UsingClause":
-                iri = _resolve(prologue, node.get("default") if node.get("default") is not None else node.get("named"))
+                iri = _resolve(prologue, _field(node, "default", "named"))
                 _refuse_file(iri, "USING")
 
 
@@ -107,6 +109,14 @@ def _check_service(prologue: Any, term: Any, allowed: Sequence[str]) -> None:
         raise QueryRefused(f"SERVICE <{iri}> is not allowed by this endpoint ({_allowed_text(allowed)})")
 
 
+def _field(node: Any, *keys: str) -> Any:
+    """The first present field of a parse-tree node (``CompValue.get`` answers the key itself when absent)."""
+    for key in keys:
+        if key in node:
+            return dict.__getitem__(node, key)
+    raise QuerySyntaxError(f"malformed {node.name}: none of {', '.join(keys)}")
+
+
 def _allowed_text(allowed: Sequence[str]) -> str:
     return "allowed: " + (", ".join(allowed) if allowed else "none")
 
@@ -116,10 +126,12 @@ def _refuse_file(iri: str, where: str) -> None:
         raise QueryRefused(f"{where} <{iri}>: file: IRIs are not allowed by this endpoint")
 
 
-def _prologue(node: Any) -> Any:
+def _prologue(node: Any, previous: Any = None) -> Any:
     from rdflib.plugins.sparql.algebra import translatePrologue
 
     try:
+        if previous is not None:
+            return translatePrologue(node, None, prologue=previous)
         return translatePrologue(node, None, initNs=PREFIXES)
     except Exception as exc:
         raise QuerySyntaxError(f"malformed prologue: {exc}") from None
