@@ -241,6 +241,7 @@ app.command(name="serve", help="Serve the store over HTTP: SPARQL 1.1 at /sparql
 from kg.ibsi_report import ibsi_report_command as _ibsi_report  # noqa: E402 - lives in its own module
 app.command(name="ibsi-report", help="IBSI conformance: features of the IBSI digital phantom vs the manual's reference values.")(_ibsi_report)
 app.command(name="associate", help="Test every imaging feature against a marker, every gene or every pathway; store results with q <= --q-max.")(__import__("kg.associate_cli", fromlist=["x"]).associate)
+app.command(name="reason", help="Classify the ontology (HermiT via owlready2) and materialise inferences into the graph inferences/owlready2.")(__import__("kg.reasoning", fromlist=["x"]).reason_command)
 
 
 def main() -> None:
