@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,14 +150,16 @@ def _is_exact(qualifier: str | None) -> bool:
 def _load(path: Path, context: LoadContext, report: LoadReport | None = None):  # noqa: ANN202 - a pronto.Ontology
     import warnings
 
+    chunks: list[bytes] = []
     try:
         with open_text(path, context) as handle, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            data = handle.read()
-    except EOFError as exc:
-        raise LoadError(path, f"file is truncated or not a valid archive ({exc})", hint="download the file again") from None
-    except OSError as exc:
-        raise LoadError(path, f"cannot read the file ({exc})", hint="download the file again") from None
+            while chunk := handle.read(1 << 16):
+                chunks.append(chunk)
+    except (EOFError, OSError, zlib.error) as exc:
+        line = sum(c.count(b"\n") for c in chunks) + 1
+        raise LoadError(path, f"file is truncated or not a valid archive ({exc})", line=line, hint="download the file again") from None
+    data = b"".join(chunks)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
