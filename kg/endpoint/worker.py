@@ -82,18 +82,27 @@ class _Overflow(Exception):
     """Raised by the capped writer to stop serialisation past the row cap."""
 
 
-class _CappedTsv:
-    """A binary sink for Oxigraph's TSV writer that stops after ``cap`` rows (one per line)."""
+class _CappedXml:
+    """A binary sink for Oxigraph's SPARQL XML writer that stops after ``cap`` solutions.
+
+    Each solution is one ``<result>`` element (``<result/>`` when it binds nothing); ``<``
+    never occurs unescaped in values, so counting the tags counts the rows exactly.
+    """
+
+    _TAGS = (b"<result>", b"<result/>")
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.lines = 0
+        self.rows = 0
         self.chunks: list[bytes] = []
+        self._tail = b""
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
-        self.lines += chunk.count(b"\n")
-        if self.lines > self.cap + 1:  # the header line, then at most ``cap`` rows
+        window = self._tail + chunk  # a tag may straddle two writes; the tail is too short to hold a whole one
+        self.rows += sum(window.count(tag) for tag in self._TAGS)
+        self._tail = window[-8:]
+        if self.rows > self.cap:
             raise _Overflow
         self.chunks.append(chunk)
         return len(chunk)
@@ -127,22 +136,21 @@ def execute(kg: Any, job: Job) -> Answer:
         return Answer(body=result.serialize(format=fmt.results), media_type=fmt.media_type, form=info.form)
     if isinstance(result, ox.QuerySolutions):
         assert fmt.results is not None
-        sink = _CappedTsv(job.max_rows)
+        sink = _CappedXml(job.max_rows)
         try:
-            result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+            result.serialize(sink, format=ox.QueryResultsFormat.XML)
         except _Overflow:
             raise too_many from None
         except OSError as exc:  # Oxigraph wraps the writer's exception
-            if sink.lines > job.max_rows + 1:
+            if sink.rows > job.max_rows:
                 raise too_many from None
             raise StoreError(f"query evaluation failed: {exc}") from None
-        tsv = b"".join(sink.chunks)
-        rows = max(0, tsv.count(b"\n") - 1)
-        if fmt.results == ox.QueryResultsFormat.TSV:
-            return Answer(body=tsv, media_type=fmt.media_type, form=info.form, rows=rows)
-        # Re-read the (complete, capped) TSV and write the wanted format with Oxigraph's writers.
-        body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=fmt.results)
-        return Answer(body=body, media_type=fmt.media_type, form=info.form, rows=rows)
+        xml = b"".join(sink.chunks)
+        if fmt.results == ox.QueryResultsFormat.XML:
+            return Answer(body=xml, media_type=fmt.media_type, form=info.form, rows=sink.rows)
+        # Re-read the complete (capped) XML, which keeps every term exactly, and write the wanted format.
+        body = ox.parse_query_results(xml, format=ox.QueryResultsFormat.XML).serialize(format=fmt.results)
+        return Answer(body=body, media_type=fmt.media_type, form=info.form, rows=sink.rows)
     triples = []
     for triple in result:
         triples.append(triple)
