@@ -31,6 +31,7 @@ import platform
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -340,6 +341,11 @@ def extract_case(case: Case, params: Mapping[str, Any]) -> CaseResult:
         result.roi_name = mask.name
         result.label = mask.label
         result.notes += mask.notes
+        if image.GetSize() != mask.mask.GetSize() and not params.get("setting", {}).get("correctMask"):
+            raise MaskError(
+                f"image/mask geometry mismatch: image size {image.GetSize()}, mask size {mask.mask.GetSize()} "
+                "(set correctMask to resample the mask onto the image grid)"
+            )
         result.image_voxel_hash = sitk.Hash(image)
         result.mask_voxel_hash = sitk.Hash(mask.mask)
         output = _extractor(params).execute(image, mask.mask, label=mask.label)
@@ -386,16 +392,42 @@ def extract_cases(
             if progress is not None:
                 progress(len(results), total)
         return results
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
-        pending: set[Future[CaseResult]] = {pool.submit(extract_case, case, settings.params) for case in cases}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                results.append(future.result())
-                if progress is not None:
-                    progress(len(results), total)
+    remaining = list(cases)
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=_mp_context()) as pool:
+            futures: dict[Future[CaseResult], Case] = {pool.submit(extract_case, c, settings.params): c for c in cases}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    results.append(result)
+                    remaining.remove(futures[future])
+                    if progress is not None:
+                        progress(len(results), total)
+    except BrokenProcessPool:
+        # A worker died (e.g. a crash inside ITK on a corrupt file): isolate the cases left,
+        # one process each, so only the culprit fails.
+        for case in remaining:
+            results.append(_isolated(case, settings))
+            if progress is not None:
+                progress(len(results), total)
     return sorted(results, key=lambda r: r.case.line)
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    # fork starts workers at once and does not re-import the caller's __main__ (spawn would,
+    # breaking scripts without a main guard); workers only read files and never touch a store.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods and platform.system() == "Linux" else "spawn")
+
+
+def _isolated(case: Case, settings: Settings) -> CaseResult:
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_mp_context()) as pool:
+            return pool.submit(extract_case, case, settings.params).result()
+    except BrokenProcessPool:
+        return CaseResult(case=case, error="the extraction process crashed on this case (corrupt or unsupported file?)")
 
 
 # ---------------------------------------------------------------------- triples
@@ -527,7 +559,7 @@ def run_triples(
             measurement(
                 context,
                 triples,
-                key=(settings_hash[:16], case.subject, roi_part, name.full),
+                key=(settings_hash[:16], run_key, case.subject, roi_part, name.full),
                 feature=feature,
                 subject_node=subject_node,
                 value=value,
