@@ -251,7 +251,14 @@ class _Worker:
         if not parent.poll(start_timeout):
             self.kill()
             raise StoreError(f"a query worker did not start within {start_timeout:.0f} s")
-        status, message = parent.recv()
+        try:
+            status, message = parent.recv()
+        except EOFError:
+            self.kill()
+            raise StoreError(
+                "a query worker exited while starting; workers are started with multiprocessing's "
+                "'spawn', so a script that builds the app must do so under if __name__ == '__main__':"
+            ) from None
         if status != "ready":
             self.kill()
             raise StoreError(f"a query worker could not open the store at {location}: {message}")
