@@ -502,6 +502,7 @@ def run_triples(
     yield from triples
     option_cohort = context.option("cohort")
     skipped_nan = 0
+    feature_nodes: dict[str, URIRef] = {}
     for result in results:
         if not result.ok:
             continue
@@ -555,7 +556,9 @@ def run_triples(
             if not math.isfinite(value):
                 skipped_nan += 1
                 continue
-            feature = feature_node(context, name, triples)
+            if name.full not in feature_nodes:  # describe each feature once per run, not once per case
+                feature_nodes[name.full] = feature_node(context, name, triples)
+            feature = feature_nodes[name.full]
             measurement(
                 context,
                 triples,
