@@ -610,11 +610,8 @@ SELECT ?subject ?name ?category ?rank ?feature ?graph WHERE {
 
 EXPRESSION_QUERY = """
 SELECT ?subject ?gene ?gid ?symbol ?value ?graph WHERE {
-  GRAPH ?graph {
-    ?m a igkg:ExpressionMeasurement ; igkg:subject ?subject ; igkg:value ?value ; igkg:geneIdentifier ?gid .
-    OPTIONAL { ?m igkg:gene ?gene }
-  }
-  OPTIONAL { ?gene rdfs:label ?symbol }
+  GRAPH ?graph { ?m a igkg:ExpressionMeasurement ; igkg:subject ?subject ; igkg:value ?value ; igkg:geneIdentifier ?gid . }
+  OPTIONAL { GRAPH ?graph { ?m igkg:gene ?gene } OPTIONAL { ?gene rdfs:label ?symbol } }
 }"""
 
 GENE_SET_QUERY = """
