@@ -355,7 +355,7 @@ class KnowledgeGraph:
             progress=progress,
             lookups={**self.lookups(), **(lookups or {})},
         )
-        if getattr(loader, "rdf", True) and kind == "rdf":
+        if kind == "rdf":
             self._load_rdf_native(source, graph, report)
         else:
             with _TripleSpool() as spool:

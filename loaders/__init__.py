@@ -56,6 +56,8 @@ def infer_kind(path: Path) -> str:
         if any(fnmatch.fnmatch(name, pattern) for pattern in loader.patterns)
         and (path.is_dir() == loader.accepts_directory or not path.exists() or (loader.accepts_directory and path.is_file()))
     ]
+    if len(matches) > 1:
+        matches = [kind for kind in matches if not LOADERS[kind].fallback] or matches
     if len(matches) == 1:
         return matches[0]
     if not matches:

@@ -196,6 +196,8 @@ class Loader:
     accepts_directory: bool = False
     options: tuple[str, ...] = ()
     """Option names this loader reads (documentation and fingerprinting)."""
+    fallback: bool = False
+    """A generic kind (plain RDF) that yields when a specific kind's pattern also matches."""
 
 
 class _ProgressReader(io.RawIOBase):

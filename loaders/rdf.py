@@ -89,4 +89,5 @@ LOADER = Loader(
     patterns=tuple(f"*{s}" for s in _SUFFIXES if s != ".xml")
     + tuple(f"*{s}.gz" for s in _SUFFIXES if s != ".xml"),
     version="1",
+    fallback=True,
 )

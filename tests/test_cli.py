@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-GOOD = Path(__file__).parent / "data" / "rdf" / "good" / "mesh_samples_head.nt"
+GOOD = Path(__file__).parent / "data" / "rdf" / "good" / "nlm_samples_head.nt"
 BAD = Path(__file__).parent / "data" / "rdf" / "bad" / "truncated.nt"
 
 
@@ -33,7 +33,7 @@ def test_load_query_stats_export_drop(tmp_path: Path) -> None:
     assert "400 triples" in loaded.stdout
     stats = json.loads(igkg("stats", "--format", "json", store=store).stdout)
     sources = {g["source"]: g["triples"] for g in stats["graphs"]}
-    assert sources["rdf/mesh_samples_head.nt"] == 400
+    assert sources["rdf/nlm_samples_head.nt"] == 400
     csv = igkg("query", "-", "--format", "csv", store=store, stdin="SELECT ?l WHERE { mesh:C012734 rdfs:label ?l }").stdout
     assert csv.splitlines() == ["l", "ampevit"]
     ask = igkg("query", "-", store=store, stdin="ASK { mesh:C012734 a meshv:SCR_Chemical }").stdout

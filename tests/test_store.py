@@ -18,7 +18,7 @@ from kg import KnowledgeGraph
 from kg.errors import LoadError, StoreError
 from kg.store import CATALOG_GRAPH
 
-GOOD = Path(__file__).parent / "data" / "rdf" / "good" / "mesh_samples_head.nt"
+GOOD = Path(__file__).parent / "data" / "rdf" / "good" / "nlm_samples_head.nt"
 BAD = sorted((Path(__file__).parent / "data" / "rdf" / "bad").iterdir())
 
 
@@ -52,7 +52,7 @@ def test_load_puts_source_in_its_own_graph_with_provenance(kg: KnowledgeGraph) -
     lines = [line for line in GOOD.read_text().splitlines() if line.strip()]
     assert report.triples == len(set(lines))
     catalog = kg.graphs()
-    assert list(catalog["source"]) == ["rdf/mesh_samples_head.nt"]
+    assert list(catalog["source"]) == ["rdf/nlm_samples_head.nt"]
     row = catalog.iloc[0]
     assert row["graph"] == report.graph
     assert row["sha256"] == hashlib.sha256(GOOD.read_bytes()).hexdigest()
