@@ -17,6 +17,7 @@ __all__ = [
     "CONVERTER",
     "DCAT",
     "DCT",
+    "DOI",
     "DOID",
     "ENSEMBL",
     "GO",
@@ -36,6 +37,7 @@ __all__ = [
     "OWL",
     "PREFIXES",
     "PROV",
+    "PUBMED",
     "RADO",
     "RDF",
     "RDFS",
@@ -89,6 +91,8 @@ RADO: Final = Namespace("http://www.radiomics.org/RO/")
 SIO: Final = Namespace("http://semanticscience.org/resource/SIO_")
 BIOLINK: Final = Namespace("https://w3id.org/biolink/vocab/")
 SCHEMA: Final = Namespace("http://schema.org/")
+DOI: Final = Namespace("https://doi.org/")
+PUBMED: Final = Namespace("http://identifiers.org/pubmed/")
 SD: Final = Namespace("http://www.w3.org/ns/sparql-service-description#")
 DCT: Final = DCTERMS
 
@@ -120,6 +124,8 @@ PREFIXES: Final[dict[str, str]] = {
     "sio": str(SIO),
     "biolink": str(BIOLINK),
     "schema": str(SCHEMA),
+    "doi": str(DOI),
+    "pubmed": str(PUBMED),
     "prov": str(PROV),
     "dct": str(DCTERMS),
     "dcat": str(DCAT),
@@ -150,6 +156,8 @@ _SYNONYMS: Final[dict[str, list[str]]] = {
     "DOID": ["doid"],
     "MONDO": ["mondo"],
     "HP": ["HPO", "hp"],
+    "doi": ["DOI"],
+    "pubmed": ["PMID", "PubMed", "PUBMED"],
 }
 
 
