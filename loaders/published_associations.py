@@ -134,6 +134,13 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         if not feature or not target or not source:
             report.reject("feature, target and source are all needed", line=row.line)
             continue
+        numbers: list[tuple[URIRef, float]] = []
+        for field, predicate in (("statistic", IGKG.statistic), ("effect_size", IGKG.effectSize), ("p", IGKG.pValue), ("q", IGKG.qValue)):
+            column = columns[field]
+            value = _number(cells.get(column, ""), path, row.line, column) if column else None
+            if value is not None:
+                numbers.append((predicate, value))
+        n = _number(cells.get(columns["n"], ""), path, row.line, columns["n"]) if columns["n"] else None
         triples: list[Triple] = []
         target_node = _target(context, resolver, report, target, triples)
         if target_node is None:
@@ -159,15 +166,10 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             triples.append((node, DCT.source, publication))
         else:
             report.unmapped_id("publication", source)
-        for field, predicate in (("statistic", IGKG.statistic), ("effect_size", IGKG.effectSize), ("p", IGKG.pValue), ("q", IGKG.qValue)):
-            column = columns[field]
-            value = _number(cells.get(column, ""), path, row.line, column) if column else None
-            if value is not None:
-                triples.append((node, predicate, Literal(repr(value), datatype=XSD.double)))
-        if columns["n"]:
-            n = _number(cells.get(columns["n"], ""), path, row.line, columns["n"])
-            if n is not None:
-                triples.append((node, IGKG.sampleSize, Literal(int(n), datatype=XSD.integer)))
+        for predicate, value in numbers:
+            triples.append((node, predicate, Literal(repr(value), datatype=XSD.double)))
+        if n is not None:
+            triples.append((node, IGKG.sampleSize, Literal(int(n), datatype=XSD.integer)))
         if columns["method"]:
             method = cells.get(columns["method"], "").strip()
             if method:
