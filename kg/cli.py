@@ -85,10 +85,10 @@ def _fail(exc: BaseException) -> None:
 def _loader_kinds_help() -> str:
     from loaders import LOADERS
 
-    return "; ".join(f"{kind}: {loader.description}" for kind, loader in LOADERS.items())
+    return "\n\n".join(f"{kind}: {loader.description}" for kind, loader in LOADERS.items())
 
 
-@app.command(help="Load sources into the store, each into its own named graph.\n\nKinds: " + _loader_kinds_help())
+@app.command(help="Load sources into the store, each into its own named graph.\n\nKinds:\n\n" + _loader_kinds_help())
 def load(
     sources: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
     kind: Annotated[Optional[str], typer.Option("--kind", "-k", help="The source kind (see above); inferred from the file name if unambiguous.")] = None,
