@@ -322,3 +322,66 @@ def test_gene_set_scores_from_hallmark_gmt(shared_data: Path) -> None:
     members = [g for g in next(s for s in sets if s.name == name).genes if g in expression.columns]
     z = (expression[members] - expression[members].mean()) / expression[members].std(ddof=1)
     np.testing.assert_allclose(scores[name], z.mean(axis=1), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- traits x genes from the graph
+VASARI_ORDER = {
+    "f5.proportion.enhancing": ["Minimal", "Less than 1/3", "Between 1/3 and 2/3", "More than 2/3"],
+}
+
+
+def vasari_traits(kg: KnowledgeGraph, shared_data: Path) -> pd.DataFrame:
+    """The real VASARI annotations stated as semantic traits (categories with ranks where ordered)."""
+    from rdflib import Literal
+    from rdflib.namespace import RDF, RDFS, XSD
+
+    from kg.namespaces import IGKG
+    from loaders import model
+    from loaders.base import LoadContext
+
+    vasari = pd.read_csv(shared_data / "radiogenomics" / "tcga_gbm" / "vasari_annotations.csv", index_col=0)
+    columns = [c for c in vasari.columns if c.startswith("f")]
+    context, triples = LoadContext(), []
+    for column in columns:
+        trait = context.mint("trait", column)
+        triples += [(trait, RDF.type, IGKG.ImagingTrait), (trait, RDFS.label, Literal(column))]
+        order = VASARI_ORDER.get(column, sorted(vasari[column].dropna().unique()))
+        for rank, level in enumerate(order):
+            category = context.mint("trait-category", column, level)
+            triples += [(category, RDF.type, IGKG.TraitCategory), (category, RDFS.label, Literal(level)),
+                        (category, IGKG.rank, Literal(rank, datatype=XSD.integer))]
+        for subject_id, level in vasari[column].dropna().items():
+            subject = model.subject(context, str(subject_id), triples)
+            node = context.mint("measurement", "vasari", subject_id, column)
+            triples += [(node, RDF.type, IGKG.FeatureMeasurement), (node, IGKG.feature, trait), (node, IGKG.subject, subject),
+                        (node, IGKG.category, context.mint("trait-category", column, level))]
+    kg.ingest("test/vasari", triples, kind="test")
+    return vasari[columns]
+
+
+def test_traits_against_genes_through_the_graph(kg: KnowledgeGraph, shared_data: Path, tmp_path: Path) -> None:
+    traits = vasari_traits(kg, shared_data)
+    lines = (shared_data / "radiogenomics" / "tcga_gbm" / "TCGA_unified_CORE_ClaNC840.txt").read_text().splitlines()
+    head = tmp_path / "tcga_head_expression.txt"
+    head.write_text("\n".join(lines[:42]) + "\n")
+    kg.load(head, kind="expression", sample_rule="tcga", header_rows=2, annotation_columns="2")
+    expression = pd.read_csv(head, sep="\t", skiprows=[1], index_col=0).iloc[:, 1:].T
+    expression.index = expression.index.str[:12]
+    common = traits.index.intersection(expression.index)
+    assert len(common) >= 5
+
+    kw = run_analysis(kg, genes=True, method="kruskal", min_n=5, q_max=1.0).results
+    assert len(kw) > 0 and set(kw["method"]) == {"kruskal"}
+    for row in kw.head(40).itertuples():
+        trait, values = traits.loc[common, row.feature], expression.loc[common, row.target]
+        groups = [values[trait == level] for level in sorted(trait.dropna().unique())]
+        res = stats.kruskal(*groups)
+        assert row.statistic == pytest.approx(res.statistic, rel=1e-9) and row.p == pytest.approx(res.pvalue, rel=1e-9)
+
+    ordinal = run_analysis(kg, genes=True, method="spearman", traits=True, min_n=5, q_max=1.0).results
+    order = VASARI_ORDER["f5.proportion.enhancing"]
+    ranks = traits.loc[common, "f5.proportion.enhancing"].map(order.index)
+    assert (ordinal["feature"] == "f5.proportion.enhancing").sum() == 40
+    for row in ordinal[ordinal["feature"] == "f5.proportion.enhancing"].itertuples():
+        res = stats.spearmanr(ranks, expression.loc[common, row.target])
+        assert row.statistic == pytest.approx(res.statistic, abs=1e-12) and row.p == pytest.approx(res.pvalue, rel=1e-9)
