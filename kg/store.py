@@ -328,9 +328,8 @@ class KnowledgeGraph:
         # A loader whose output also depends on files the source names (the images of an
         # extraction manifest, its settings file) may say so: ``variant`` becomes part of the
         # source key (runs with other settings coexist), ``inputs_digest`` of the fingerprint.
-        variant = getattr(loader, "variant", None)
-        variant_key = variant(source, options) if variant is not None else None
-        inputs_digest = getattr(loader, "inputs_digest", None)
+        variant_key = loader.variant(source, options) if loader.variant is not None else None
+        inputs_digest = loader.inputs_digest
         fingerprint = hashlib.sha256(
             json.dumps(
                 {"sha256": sha, "kind": kind, "version": loader.version, "options": options, "base": _instance_base(),

@@ -198,6 +198,12 @@ class Loader:
     """Option names this loader reads (documentation and fingerprinting)."""
     fallback: bool = False
     """A generic kind (plain RDF) that yields when a specific kind's pattern also matches."""
+    variant: Callable[[Path, Mapping[str, Any]], str] | None = None
+    """For output that depends on settings beside the file (an extraction's parameter file):
+    a short key that becomes part of the source key, so runs with other settings coexist."""
+    inputs_digest: Callable[[Path, Mapping[str, Any]], str] | None = None
+    """For output that depends on files the source names (the images of a manifest): a
+    digest of them, part of the fingerprint, so a changed image forces a reload."""
 
 
 class _ProgressReader(io.RawIOBase):

@@ -52,7 +52,6 @@ __all__ = [
     "LOADER",
     "Case",
     "CaseResult",
-    "ExtractionLoader",
     "Settings",
     "extract_case",
     "extract_cases",
@@ -651,15 +650,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     )
 
 
-@dataclass(frozen=True)
-class ExtractionLoader(Loader):
-    """A loader whose source key and fingerprint also depend on its settings and the files it reads."""
-
-    variant: Callable[[Path, Mapping[str, Any]], str] | None = None
-    inputs_digest: Callable[[Path, Mapping[str, Any]], str] | None = None
-
-
-LOADER = ExtractionLoader(
+LOADER = Loader(
     kind="pyradiomics",
     description="extract features with pyradiomics from a manifest CSV (subject,image,mask[,label,roi,study,modality,cohort]) and --params",
     parse=parse,
