@@ -121,6 +121,8 @@ def load(
                 ) as bar:
                     task = bar.add_task(source.name, total=size)
                     report = kg.load(source, kind=kind, progress=lambda n: bar.advance(task, n), **options)
+                if report.kind in ("clinical", "radiomics-csv", "maf") and not report.skipped:
+                    __import__("kg.conflicts", fromlist=["x"]).note_conflicts(kg, report)
                 reports.append(report)
                 out.print(report.summary(), highlight=False, soft_wrap=True)
                 for rejection in report.rejected[:10]:

@@ -17,7 +17,7 @@ import pandas as pd
 from kg.store import KnowledgeGraph
 from loaders.model import marker_value
 
-__all__ = ["MARKER_STATUS_QUERY", "marker_conflicts", "marker_statuses"]
+__all__ = ["MARKER_STATUS_QUERY", "marker_conflicts", "marker_statuses", "note_conflicts"]
 
 MARKER_STATUS_QUERY = """
 SELECT ?subject ?subject_id ?marker ?marker_label ?gene ?status ?value ?graph WHERE {
@@ -75,3 +75,17 @@ def marker_conflicts(kg: KnowledgeGraph, statuses: pd.DataFrame | None = None) -
     keyed = known.set_index(["subject", "marker"])
     rows = keyed.loc[keyed.index.isin(disputed)].reset_index()
     return rows[columns].sort_values(["subject_id", "marker_label", "graph"]).reset_index(drop=True)
+
+
+def note_conflicts(kg: KnowledgeGraph, report: object) -> int:
+    """Add a note to a load report for every subject whose marker status in the graph just
+    loaded disagrees with another graph; returns how many subjects disagree."""
+    graph = getattr(report, "graph", None)
+    conflicts = marker_conflicts(kg)
+    if conflicts.empty or graph is None:
+        return 0
+    involved = conflicts[conflicts.groupby(["subject", "marker"])["graph"].transform(lambda g: graph in set(g))]
+    for (subject_id, label), rows in involved.groupby(["subject_id", "marker_label"]):
+        stated = "; ".join(f"{row.status!r} in {row.graph}" for row in rows.itertuples(index=False))
+        report.note(f"conflict: {label} of {subject_id}: {stated} (both kept)")  # type: ignore[attr-defined]
+    return int(involved["subject"].nunique())

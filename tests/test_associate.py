@@ -164,7 +164,8 @@ def test_conflicting_egfr_status_is_kept_and_reported(kg: KnowledgeGraph, shared
 def test_cli_reports_the_conflict(tmp_path: Path, shared_data: Path) -> None:
     store = tmp_path / "store"
     igkg("load", str(shared_data / FEATURES), "--kind", "radiomics-csv", store=store)
-    igkg("load", str(shared_data / CLINICAL), "--kind", "clinical", store=store)
+    loaded = igkg("load", str(shared_data / CLINICAL), "--kind", "clinical", store=store)
+    assert "conflict: EGFR mutation status of R01-012" in loaded.stdout and "(both kept)" in loaded.stdout
     result = igkg("associate", "--marker", "EGFR", "--no-graph", store=store)
     assert "conflicts: 1 subject" in result.stderr and "R01-012" in result.stderr
 
