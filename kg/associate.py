@@ -792,7 +792,7 @@ def pathway_targets(kg: object, expression: AnalysisInput, gmt: str | None, *, m
         frame = _select(kg, GENE_SET_QUERY)
         if frame.empty:
             raise AssociationError("no gene sets in the store; load a GMT or Reactome file, or give --pathways FILE.gmt")
-        frame["member"] = frame["gene"].map(symbol_of).fillna(frame["symbol"])
+        frame["member"] = frame["gene"].map(symbol_of).astype(object).where(frame["gene"].notna(), frame["symbol"].astype(object))
         sets = []
         for (node, label), group in frame.groupby(["set", "label"], sort=True):
             genes = tuple(dict.fromkeys(str(m) for m in group["member"].dropna()))

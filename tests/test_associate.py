@@ -386,3 +386,40 @@ def test_traits_against_genes_through_the_graph(kg: KnowledgeGraph, shared_data:
     for row in ordinal[ordinal["feature"] == "f5.proportion.enhancing"].itertuples():
         res = stats.spearmanr(ranks, expression.loc[common, row.target])
         assert row.statistic == pytest.approx(res.statistic, abs=1e-12) and row.p == pytest.approx(res.pvalue, rel=1e-9)
+
+
+def test_pathway_scores_from_gmt_file_and_from_the_graph(kg: KnowledgeGraph, shared_data: Path, tmp_path: Path) -> None:
+    gmt = shared_data / "genesets" / "gseapy_h.all.v7.0.symbols.gmt"
+    sets = read_gmt(str(gmt))
+    members = {g for s in sets for g in s.genes}
+    traits = vasari_traits(kg, shared_data)
+    lines = (shared_data / "radiogenomics" / "tcga_gbm" / "TCGA_unified_CORE_ClaNC840.txt").read_text().splitlines()
+    chosen = [line for line in lines[2:] if line.split("\t", 1)[0] in members]
+    head = tmp_path / "tcga_hallmark_expression.txt"
+    head.write_text("\n".join(lines[:2] + chosen) + "\n")
+    kg.load(head, kind="expression", sample_rule="tcga", header_rows=2, annotation_columns="2")
+    expression = pd.read_csv(head, sep="\t", skiprows=[1], index_col=0).iloc[:, 1:].T
+    expression.index = expression.index.str[:12]
+
+    run = run_analysis(kg, pathways=str(gmt), method="kruskal", min_n=5, q_max=1.0)
+    results = run.results
+    assert len(results) > 0
+    common = traits.index.intersection(expression.index)
+    z = (expression - expression.mean()) / expression.std(ddof=1)
+    for row in results.head(30).itertuples():
+        genes = [g for g in next(s for s in sets if s.name == row.target).genes if g in expression.columns]
+        assert len(genes) >= 3
+        score = z[genes].mean(axis=1).loc[common]
+        trait = traits.loc[common, row.feature]
+        res = stats.kruskal(*[score[trait == level] for level in sorted(trait.dropna().unique())])
+        assert row.statistic == pytest.approx(res.statistic, rel=1e-9) and row.p == pytest.approx(res.pvalue, rel=1e-9)
+    write_run(kg, run)
+    targets = kg.query("SELECT DISTINCT ?t WHERE { ?a a igkg:RadiogenomicAssociation ; igkg:target ?t }")
+    assert targets["t"].str.contains("/geneset/gseapy_h.all.v7.0.symbols/HALLMARK_").all()
+
+    kg.load(gmt, kind="gmt")
+    from_graph = run_analysis(kg, pathways="graph", method="kruskal", min_n=5, q_max=1.0).results
+    pd.testing.assert_frame_equal(
+        from_graph.sort_values(["feature", "target"]).reset_index(drop=True),
+        results.sort_values(["feature", "target"]).reset_index(drop=True),
+    )
