@@ -43,7 +43,7 @@ def _data(subjects: int, features: int, genes: int, *, seed: int = 0) -> tuple[p
     return fx, gy, planted
 
 
-def _best(function, repeat: int = 2) -> float:  # noqa: ANN001
+def _best(function, repeat: int = 2) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()

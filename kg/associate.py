@@ -403,7 +403,7 @@ def _as_binary(targets: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     skipped: list[str] = []
     for column in targets.columns:
         values = pd.unique(targets[column].dropna())
-        if len(values) > 2 or not set(np.asarray(values, dtype=object).tolist()) <= {0, 1, 0.0, 1.0, True, False}:
+        if len(values) > 2 or not set(np.asarray(values, dtype=object).tolist()) <= {0, 1}:
             shown = ", ".join(map(str, sorted(values, key=str)[:6]))
             raise AssociationError(
                 f"marker {column!r} has the values {shown}: a binary test needs two groups coded 0/1 "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,16 +24,16 @@ _console = Console(stderr=True)
 
 
 def associate(
-    marker: Annotated[Optional[list[str]], typer.Option("--marker", help="A marker by column name or gene ('EGFR mutation status' or 'EGFR'); repeatable.")] = None,
+    marker: Annotated[list[str] | None, typer.Option("--marker", help="A marker by column name or gene ('EGFR mutation status' or 'EGFR'); repeatable.")] = None,
     genes: Annotated[bool, typer.Option("--genes", help="Test against every gene of the loaded expression profiles.")] = False,
-    pathways: Annotated[Optional[str], typer.Option("--pathways", help="Gene-set scores from a GMT file, or 'graph' for the gene sets in the store.")] = None,
-    method: Annotated[Optional[str], typer.Option("--method", help="spearman, pearson, mannwhitney, pointbiserial or kruskal (default: mannwhitney for markers, spearman otherwise).")] = None,
+    pathways: Annotated[str | None, typer.Option("--pathways", help="Gene-set scores from a GMT file, or 'graph' for the gene sets in the store.")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="spearman, pearson, mannwhitney, pointbiserial or kruskal (default: mannwhitney for markers, spearman otherwise).")] = None,
     min_n: Annotated[int, typer.Option("--min-n", help="Least number of subjects with both values for a pair to be tested.")] = 10,
     q_max: Annotated[float, typer.Option("--q-max", help="Results with BH q at most this go into the graph.")] = 0.05,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the results as CSV here ('-' for standard output).")] = None,
-    cohort: Annotated[Optional[str], typer.Option("--cohort", help="Only subjects of this cohort (label or IRI).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the results as CSV here ('-' for standard output).")] = None,
+    cohort: Annotated[str | None, typer.Option("--cohort", help="Only subjects of this cohort (label or IRI).")] = None,
     traits: Annotated[bool, typer.Option("--traits", help="Use the semantic imaging traits (VASARI) as features instead of radiomic features.")] = False,
-    marker_source: Annotated[Optional[str], typer.Option("--marker-source", help="Take marker statuses from this source only (source key or file name).")] = None,
+    marker_source: Annotated[str | None, typer.Option("--marker-source", help="Take marker statuses from this source only (source key or file name).")] = None,
     significant_only: Annotated[bool, typer.Option("--significant-only", help="Compute and write only the results with q <= --q-max (fast on large analyses).")] = False,
     no_graph: Annotated[bool, typer.Option("--no-graph", help="Do not store the run and its associations.")] = False,
 ) -> None:
