@@ -69,7 +69,7 @@ def run_child(args: list[str], *, timeout: float, env: dict[str, str] | None = N
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        process = subprocess.Popen(
             [sys.executable, "-m", *args], stdout=out, stderr=err, env={**os.environ, **(env or {})}
         )
         timed_out = False

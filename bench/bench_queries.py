@@ -83,7 +83,7 @@ def rdflib_child(source: str, queries_file: str) -> None:
             emit(**{f"query:{name}": {"seconds": seconds, "rows": rows}})
         except _Timeout:
             emit(**{f"query:{name}": {"seconds": None, "timeout": QUERY_TIMEOUT}})
-        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+        except Exception as exc:  # noqa: BLE001 - reported in the table, not hidden
             emit(**{f"query:{name}": {"seconds": None, "error": f"{type(exc).__name__}: {exc}"[:300]}})
         finally:
             signal.alarm(0)

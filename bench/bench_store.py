@@ -55,12 +55,6 @@ def child(contender: str, source: str, folder: str) -> None:
         raise SystemExit(f"unknown contender {contender!r}")
 
 
-def _baseline_rss() -> int:
-    """Peak RSS of a child that only imports what the contenders import (interpreter + libraries)."""
-    result = run_child(["bench.bench_store", "baseline"], timeout=120)
-    return result.peak_rss
-
-
 def bench_load(files: dict[str, tuple[Path, int]], folder: Path, *, timeout: float = 3600) -> tuple[list[Row], dict[str, Any]]:
     """Rows for every size; ``files`` maps a size label to (file, triples). Also returns raw figures."""
     rows: list[Row] = []
@@ -92,7 +86,9 @@ def bench_load(files: dict[str, tuple[Path, int]], folder: Path, *, timeout: flo
                 measured_rdflib = (triples, result.data["seconds"], result.peak_rss)
         raw[label] = figures
         ox_s, kg_s, rl = figures["pyoxigraph"]["seconds"], figures["igkg"]["seconds"], figures["rdflib"]
-        rate = (lambda s: triples / s if s else None)
+        def rate(seconds: float | None, n: int = triples) -> float | None:
+            return n / seconds if seconds else None
+
         rows.append(
             Row(
                 section="load",
@@ -145,10 +141,3 @@ def bench_load(files: dict[str, tuple[Path, int]], folder: Path, *, timeout: flo
 if __name__ == "__main__":
     if sys.argv[1] == "child":
         child(*sys.argv[2:5])
-    elif sys.argv[1] == "baseline":
-        import pyoxigraph  # noqa: F401
-        import rdflib  # noqa: F401
-
-        import kg  # noqa: F401
-
-        emit(ok=True)

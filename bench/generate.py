@@ -30,10 +30,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from kg.namespaces import IGKG, MESH, MESHV, NCBIGENE, HGNC, OBO, PROV, RDF, RDFS, REACTOME, SKOS, XSD
+from kg.namespaces import HGNC, IGKG, MESH, MESHV, NCBIGENE, OBO, PROV, RDF, RDFS, REACTOME, SKOS, XSD
 from loaders.base import DEFAULT_INSTANCE_BASE
 
-__all__ = ["IMAGE_TYPES", "FEATURES", "Shape", "generate", "parse_size"]
+__all__ = ["FEATURES", "IMAGE_TYPES", "Shape", "generate", "parse_size", "size_label"]
 
 IMAGE_TYPES = (
     "original",
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     shape = generate(args.output, parse_size(args.size), seed=args.seed)
-    print(shape.to_dict())  # noqa: T201 - a command
+    print(shape.to_dict())
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ from rdflib import Dataset
 from rdflib.query import Result
 
 from kg.errors import ConfigError, QuerySyntaxError, QueryTimeout, StoreError
-from kg.namespaces import IGKG, PREFIXES
+from kg.namespaces import IGKG
 from kg.store import CATALOG_GRAPH, KnowledgeGraph, iter_chunks
 
 __all__ = ["RemoteKnowledgeGraph", "RemoteStore", "RemoteTriples"]
@@ -136,7 +136,7 @@ class RemoteTriples:
     def __len__(self) -> int:
         return len(self._triples)
 
-    def serialize(self, output: Any = None, format: ox.RdfFormat | None = None) -> bytes | None:  # noqa: A002
+    def serialize(self, output: Any = None, format: ox.RdfFormat | None = None) -> bytes | None:
         """Write the triples like ``QueryTriples.serialize`` (bytes when ``output`` is None)."""
         return ox.serialize(self._triples, output, format or ox.RdfFormat.N_TRIPLES)
 
@@ -323,8 +323,8 @@ class RemoteStore:
 
     def bulk_load(
         self,
-        input: Any = None,  # noqa: A002 - pyoxigraph's name
-        format: ox.RdfFormat | None = None,  # noqa: A002
+        input: Any = None,
+        format: ox.RdfFormat | None = None,
         *,
         path: str | os.PathLike[str] | None = None,
         base_iri: str | None = None,
@@ -389,7 +389,7 @@ class RemoteStore:
     def dump(
         self,
         output: Any = None,
-        format: ox.RdfFormat | None = None,  # noqa: A002
+        format: ox.RdfFormat | None = None,
         *,
         from_graph: ox.NamedNode | None = None,
         prefixes: Mapping[str, str] | None = None,
@@ -536,7 +536,7 @@ _SCRATCH: ox.Store | None = None
 
 def _query_form(text: str) -> str:
     """``'solutions'``, ``'boolean'`` or ``'graph'``, by parsing the query locally (raises ``SyntaxError``)."""
-    global _SCRATCH  # noqa: PLW0603 - one empty store reused for parsing
+    global _SCRATCH
     if _SCRATCH is None:
         _SCRATCH = ox.Store()
     code = _strip_strings(text)

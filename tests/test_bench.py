@@ -32,7 +32,9 @@ def test_generated_graph_has_the_promised_shape(tiny: tuple[Path, object]) -> No
     path, shape = tiny
     kg = KnowledgeGraph(None)
     report = kg.load(path)
-    assert report.triples == shape.triples == sum(1 for _ in open(path, encoding="utf-8"))
+    with open(path, encoding="utf-8") as handle:
+        lines = sum(1 for _ in handle)
+    assert report.triples == shape.triples == lines
     features = len(IMAGE_TYPES) * sum(len(v) for v in FEATURES.values()) + len(SHAPE)
     assert features == shape.features_per_roi == 1316
     assert _count(kg, "SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?f igkg:imageType ?t }") == 14

@@ -30,7 +30,7 @@ from kg.remote import RemoteKnowledgeGraph, RemoteStore, inline_trailing_values
 from kg.store import CATALOG_GRAPH
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from virtuoso import VirtuosoServer, find_virtuoso, running_virtuoso  # noqa: E402
+from virtuoso import VirtuosoServer, find_virtuoso, running_virtuoso
 
 pytestmark = [pytest.mark.virtuoso]
 

@@ -106,8 +106,8 @@ class VirtuosoServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         ini = self.folder / "virtuoso.ini"
         ini.write_text(_INI.format(d=self.folder, sql_port=self.sql_port, http_port=self.http_port))
-        log = open(self.folder / "stdout.log", "wb")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+        log = open(self.folder / "stdout.log", "wb")  # noqa: SIM115 - handed to the process, closed below
+        self.process = subprocess.Popen(
             [self.executable, "-f", "-c", str(ini)], cwd=self.folder, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
