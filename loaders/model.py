@@ -94,21 +94,23 @@ def measurement(
     key: tuple[object, ...],
     feature: URIRef,
     subject_node: URIRef,
-    value: float,
+    value: float | None,
     roi: URIRef | None = None,
     run: URIRef | None = None,
 ) -> URIRef:
     """A FeatureMeasurement: one value of one feature on one ROI of one subject.
 
-    ``key`` identifies it deterministically (e.g. run id, ROI id, feature name).
+    ``key`` identifies it deterministically (e.g. run id, ROI id, feature name). ``value``
+    is ``None`` only for a nominal semantic trait, whose measurement carries a category.
     """
     node = context.mint("measurement", *key)
     triples += [
         (node, RDF.type, IGKG.FeatureMeasurement),
         (node, IGKG.feature, feature),
         (node, IGKG.subject, subject_node),
-        (node, IGKG.value, Literal(repr(float(value)), datatype=XSD.double)),
     ]
+    if value is not None:
+        triples.append((node, IGKG.value, Literal(repr(float(value)), datatype=XSD.double)))
     if roi is not None:
         triples.append((node, IGKG.roi, roi))
     if run is not None:
