@@ -81,3 +81,7 @@ class QueryTimeout(IgkgError, TimeoutError):
 
 class UnknownQuery(IgkgError, KeyError):
     """No named query has that name, or a parameter is unknown or of the wrong type."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its message; this one is a sentence for people.
+        return str(self.args[0]) if self.args else ""

@@ -332,7 +332,7 @@ class KnowledgeGraph:
         inputs_digest = loader.inputs_digest
         fingerprint = hashlib.sha256(
             json.dumps(
-                {"sha256": sha, "kind": kind, "version": loader.version, "options": options, "base": _instance_base(),
+                {"sha256": sha, "kind": kind, "version": loader.version, "options": _option_identity(options), "base": _instance_base(),
                  **({"variant": variant_key} if variant_key else {}),
                  **({"inputs": inputs_digest(source, options)} if inputs_digest is not None else {})},
                 sort_keys=True,
@@ -679,6 +679,18 @@ def _delete_record(graph: str) -> str:
         f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}#load> ?p2 ?o2 }} }} ;\n"
         f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}#source> ?p3 ?o3 }} }}"
     )
+
+
+def _option_identity(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options as they count for a source's identity: a file named by an option counts by
+    its content, not its path, so the same data loaded from another folder is the same."""
+    identity: dict[str, Any] = {}
+    for key, value in options.items():
+        if isinstance(value, str) and len(value) < 4096 and Path(value).is_file():
+            identity[key] = {"sha256": _sha256_file(Path(value))}
+        else:
+            identity[key] = value
+    return identity
 
 
 def _instance_base() -> str:
