@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     check_size = "1M" if "1M" in files else max(files, key=lambda k: files[k][1])
     for label, (path, triples) in files.items():
         rdflib_figures = None
-        if triples <= RDFLIB_MAX:
+        if parse_size(label) <= RDFLIB_MAX:
             _say(f"rdflib at {label}: parse, {len(queries)} queries, result iteration")
             rdflib_figures = run_rdflib(path, queries, folder, timeout=3600)
         store = folder / f"igkg-{label}"

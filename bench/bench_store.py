@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import Row, emit, peak_rss_self, run_child
+from bench.generate import parse_size
 
 __all__ = ["RDFLIB_MAX", "bench_load", "child"]
 
 RDFLIB_MAX = 1_000_000
-"""Above this many triples rdflib's time and memory are extrapolated, not measured."""
+"""Above this nominal size (``--sizes`` label) rdflib's time and memory are extrapolated, not measured."""
 
 
 def child(contender: str, source: str, folder: str) -> None:
@@ -63,7 +64,7 @@ def bench_load(files: dict[str, tuple[Path, int]], folder: Path, *, timeout: flo
     for label, (path, triples) in files.items():
         figures: dict[str, dict[str, Any]] = {}
         for contender in ("pyoxigraph", "igkg", "rdflib"):
-            if contender == "rdflib" and triples > RDFLIB_MAX:
+            if contender == "rdflib" and parse_size(label) > RDFLIB_MAX:
                 if measured_rdflib is None:
                     figures[contender] = {"seconds": None, "rss": None, "note": "not measured"}
                     continue
