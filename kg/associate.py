@@ -214,6 +214,13 @@ def _patterns(present: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(present[:, first[g]], np.flatnonzero(inverse == g)) for g in range(len(first))]
 
 
+def _take(values: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The block of ``values`` at these rows and columns (the array itself, not a copy, when that is all of it)."""
+    if rows.all() and len(columns) == values.shape[1]:
+        return values
+    return values[np.ix_(rows, columns)]
+
+
 def _standardise(values: np.ndarray) -> np.ndarray:
     """Centre each column and scale it to unit norm (a constant column becomes NaN)."""
     centred = values - values.mean(axis=0)
@@ -247,7 +254,7 @@ class _Engine:
                 rows = f_rows & t_rows
                 if rows.sum() < self.min_n:
                     continue
-                self._block(features[np.ix_(rows, f_cols)], targets[np.ix_(rows, t_cols)], f_cols, t_cols)
+                self._block(_take(features, rows, f_cols), _take(targets, rows, t_cols), f_cols, t_cols)
 
     def _block(self, x: np.ndarray, y: np.ndarray, f_cols: np.ndarray, t_cols: np.ndarray) -> None:
         name = self.method.name
