@@ -59,10 +59,17 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+VOLATILE_COLUMNS = frozenset({"software_versions"})
+"""Columns whose values depend on the machine (installed package versions), shown as a
+placeholder so that the page does not drift when a dependency is upgraded."""
+
+
 def _table(frame: pd.DataFrame) -> str:
     if len(frame) == 0:
         return "_No rows on the demo data._\n"
-    shown = frame.head(MAX_ROWS)
+    shown = frame.head(MAX_ROWS).copy()
+    for column in VOLATILE_COLUMNS & set(shown.columns):
+        shown[column] = "(the installed versions)"
     lines = ["| " + " | ".join(str(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     for row in shown.itertuples(index=False):
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
