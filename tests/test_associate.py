@@ -424,3 +424,16 @@ def test_pathway_scores_from_gmt_file_and_from_the_graph(kg: KnowledgeGraph, sha
         from_graph.sort_values(["feature", "target"]).reset_index(drop=True),
         results.sort_values(["feature", "target"]).reset_index(drop=True),
     )
+
+
+def test_cohort_restricts_subjects_and_is_recorded(kg: KnowledgeGraph, shared_data: Path) -> None:
+    kg.load(shared_data / FEATURES, kind="radiomics-csv", cohort="NSCLC-Radiogenomics")
+    everyone = run_analysis(kg, markers=["EGFR"], q_max=0.5)
+    cohort = run_analysis(kg, markers=["EGFR"], q_max=0.5, cohort="NSCLC-Radiogenomics")
+    pd.testing.assert_frame_equal(cohort.results, everyone.results)
+    assert cohort.run_id != everyone.run_id
+    write_run(kg, cohort)
+    recorded = kg.query("SELECT DISTINCT ?c WHERE { ?a a igkg:RadiogenomicAssociation ; igkg:cohort ?c . ?c rdfs:label ?l }")
+    assert recorded["c"].tolist() == ["https://w3id.org/igkg/id/cohort/NSCLC-Radiogenomics"]
+    with pytest.raises(AssociationError, match="no subjects in cohort 'TCGA-GBM'; cohorts in the store: NSCLC-Radiogenomics"):
+        run_analysis(kg, markers=["EGFR"], cohort="TCGA-GBM")
