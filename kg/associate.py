@@ -682,17 +682,23 @@ def imaging_features(kg: object, *, cohort: str | None = None, traits: bool = Fa
         what = "semantic traits" if traits else "radiomic feature measurements"
         raise AssociationError(f"no {what} in the store{' for cohort ' + repr(cohort) if cohort else ''}; load them first")
     value = "value"
+    notes: list[str] = []
     if traits:
         if ordinal:
+            # Nominal traits (categories without an order) have no ranks: they take part in
+            # Kruskal-Wallis only, so a rank analysis leaves them out and says so.
             unranked = sorted(set(frame[frame["rank"].isna()]["name"]))
-            if unranked:
+            frame = frame[~frame["name"].isin(unranked)]
+            if frame.empty:
                 raise AssociationError(f"trait(s) {unranked[:5]} have categories without a rank; use --method kruskal")
+            if unranked:
+                notes.append(f"left out (nominal, no order to rank): {', '.join(unranked)}")
             value = "rank"
         else:
             value = "category"
     matrix = _pivot(frame, "name", value, "feature")
     iris = dict(zip(frame["name"], frame["feature"], strict=False))
-    return AnalysisInput(matrix, pd.DataFrame(), iris, {}, sorted(set(frame["graph"])), [])
+    return AnalysisInput(matrix, pd.DataFrame(), iris, {}, sorted(set(frame["graph"])), notes)
 
 
 def marker_targets(kg: object, names: Sequence[str], *, source: str | None = None) -> AnalysisInput:

@@ -117,3 +117,30 @@ def test_association_engine_takes_the_traits(kg: KnowledgeGraph, vasari_file: Pa
         assert int(row["n"].iloc[0]) == len(common)
         assert row["statistic"].iloc[0] == pytest.approx(expected.statistic, rel=1e-9)
         assert row["p"].iloc[0] == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_spearman_on_the_order_of_ordinal_traits(kg: KnowledgeGraph, vasari_file: Path, shared_data: Path, tmp_path: Path) -> None:
+    """Spearman on the category order equals scipy on the raw files; the nominal trait (F9) is left out."""
+    kg.load(vasari_file, kind="vasari")
+    lines = (shared_data / "radiogenomics" / "tcga_gbm" / "TCGA_unified_CORE_ClaNC840.txt").read_text().splitlines()
+    head = tmp_path / "tcga_expression_head.txt"
+    head.write_text("\n".join(lines[:12]) + "\n")
+    kg.load(head, kind="expression", sample_rule="tcga", header_rows=2, annotation_columns="2")
+    run = run_analysis(kg, genes=True, method="spearman", traits=True, min_n=5, q_max=1.0)
+    results = run.results
+    assert not (results["feature"] == "Multifocal or multicentric").any()
+    assert any("Multifocal or multicentric" in note for note in run.notes)
+    expression = pd.read_csv(head, sep="\t", skiprows=[1], index_col=0).iloc[:, 1:].T
+    expression.index = expression.index.str[:12]
+    raw = _raw(vasari_file)
+    # The order the labels state: a proportion of the tumour, smallest first.
+    order = {"Minimal": 0, "Less than 1/3": 1, "Between 1/3 and 2/3": 2, "More than 2/3": 3}
+    levels = raw["f5.proportion.enhancing"][raw["f5.proportion.enhancing"].isin(order)].map(order)
+    for gene in expression.columns[:5]:
+        common = levels.index.intersection(expression.index)
+        expected = stats.spearmanr(levels[common].astype(float), expression.loc[common, gene].astype(float))
+        row = results[(results["feature"] == "Proportion enhancing") & (results["target"] == gene)]
+        assert len(row) == 1
+        assert int(row["n"].iloc[0]) == len(common)
+        assert row["statistic"].iloc[0] == pytest.approx(expected.statistic, rel=1e-9)
+        assert row["p"].iloc[0] == pytest.approx(expected.pvalue, rel=1e-9)
