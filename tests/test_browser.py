@@ -1,8 +1,8 @@
 """The query page in a real browser: headless Chromium (Debian's chromium + chromium-driver) via Selenium.
 
 Opens ``/`` on the real server, picks the named query ``terms_under_mesh_tree`` (tree
-C04 by default) from Yasgui's example tabs, runs it, and sees the row of D009369
-"Neoplasms", which the MeSH sample file gives tree number C04.
+A01.456 by default) from Yasgui's example tabs, runs it, and sees the row of D005145
+"Face", which the MeSH sample file gives tree number A01.456.505.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ def test_named_query_runs_in_the_query_page(url: str, driver: object, shared_dat
     from selenium.webdriver.support.ui import WebDriverWait
 
     mesh = (shared_data / "mesh" / "samples.nt").read_text(encoding="utf-8")
-    assert "<http://id.nlm.nih.gov/mesh/D009369> <http://id.nlm.nih.gov/mesh/vocab#treeNumber> <http://id.nlm.nih.gov/mesh/C04> ." in mesh
-    assert re.search(r'<http://id.nlm.nih.gov/mesh/D009369> <http://www.w3.org/2000/01/rdf-schema#label> "Neoplasms"@en', mesh)
+    assert "<http://id.nlm.nih.gov/mesh/D005145> <http://id.nlm.nih.gov/mesh/vocab#treeNumber> <http://id.nlm.nih.gov/mesh/A01.456.505> ." in mesh
+    assert re.search(r'<http://id.nlm.nih.gov/mesh/D005145> <http://www.w3.org/2000/01/rdf-schema#label> "Face"@en', mesh)
 
     wait = WebDriverWait(driver, 60)
     driver.get(url + "/")  # type: ignore[attr-defined]
@@ -80,10 +80,10 @@ def test_named_query_runs_in_the_query_page(url: str, driver: object, shared_dat
     tab.click()
     editor_text = wait.until(lambda d: d.execute_script(
         "const t = window.igkgYasgui.getTab(); return t && t.getYasqe() ? t.getYasqe().getValue() : ''"))
-    assert "meshv:treeNumber" in editor_text and '"C04"' in editor_text  # the default bound by VALUES
+    assert "meshv:treeNumber" in editor_text and '"A01.456"' in editor_text  # the default bound by VALUES
     button = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".tabPanel.active .yasqe_queryButton")))
     button.click()
-    wait.until(lambda d: "Neoplasms" in d.find_element(By.CSS_SELECTOR, ".tabPanel.active .yasr").text)
+    wait.until(lambda d: "Face" in d.find_element(By.CSS_SELECTOR, ".tabPanel.active .yasr").text)
     rows = driver.find_elements(By.CSS_SELECTOR, ".tabPanel.active .yasr table tbody tr")  # type: ignore[attr-defined]
     texts = [r.text for r in rows]
-    assert any("Neoplasms" in t and "C04" in t for t in texts), texts
+    assert any("Face" in t and "A01.456.505" in t.split() for t in texts), texts
