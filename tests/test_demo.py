@@ -49,6 +49,11 @@ def test_demo_builds_and_answers(tmp_path: Path) -> None:
         by_subject = dict(zip(counts["id"], counts["n"], strict=True))
         for row in rows:
             assert by_subject[row["Case ID"]] == len(features)
-        # The alias ERBB1 reaches EGFR and the analysis run put one association per feature.
-        answer = kg.ask("features_for_gene", gene="ERBB1")
-        assert set(answer["feature_name"]) == set(features)
+        # EGFR named by alias, HGNC, Entrez or Ensembl id (as the bundled gene_info record
+        # gives them) reaches the same associations: one per feature of the EGFR analysis.
+        record = (DATA / "genes" / "nsclc_markers.gene_info").read_text().splitlines()[1].split("\t")
+        assert record[2] == "EGFR"
+        xrefs = dict(x.split(":", 1) for x in record[5].split("|"))
+        for name in (record[4].split("|")[0], xrefs["HGNC"], record[1], xrefs["Ensembl"], "egfr"):
+            answer = kg.ask("features_for_gene", gene=name)
+            assert set(answer["feature_name"]) == set(features), name
