@@ -132,8 +132,8 @@ def bench_load(files: dict[str, tuple[Path, int]], folder: Path, *, timeout: flo
                 baseline_name="rdflib Graph.parse" + (" (extrapolated)" if rl.get("extrapolated") else ""),
                 unit="MiB",
                 ratio=(rl["rss"] / rss) if rss and rl["rss"] else None,
-                target="< 4 GiB at 10M" if triples >= 10_000_000 else "",
-                ok=(rss < 4 * 2**30) if triples >= 10_000_000 and rss else None,
+                target="< 4 GiB at 10M" if parse_size(label) >= 10_000_000 else "",
+                ok=(rss < 4 * 2**30) if parse_size(label) >= 10_000_000 and rss else None,
             )
         )
     return rows, raw
