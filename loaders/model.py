@@ -9,13 +9,16 @@ returns the node and yields (into a list it is given) the triples that describe 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
+from kg.errors import LoadError
 from kg.namespaces import IGKG, PROV
-from loaders.base import LoadContext, Triple
+from loaders.base import LoadContext, TableRow, Triple
 
 __all__ = [
     "FeatureName",
@@ -28,6 +31,7 @@ __all__ = [
     "marker_value",
     "measurement",
     "subject",
+    "subject_rows",
 ]
 
 # pyradiomics image types: original, wavelet-LLH, log-sigma-2-0-mm-3D, square, squareroot,
@@ -206,3 +210,31 @@ def marker_value(status: str) -> float | None:
     if text in _NOT_KNOWN:
         return None
     raise ValueError(f"not a binary marker status: {status!r}")
+
+
+def subject_rows(
+    path: Path,
+    rows: Iterable[TableRow],
+    id_column: str,
+    *,
+    normalise: Callable[[str], str] | None = None,
+    hint: str = "one row per subject; merge or rename the duplicates",
+) -> Iterator[tuple[TableRow, str]]:
+    """The rows of a one-row-per-subject table with their subject ids.
+
+    An empty id, or a subject met twice (after ``normalise``, e.g. a TCGA sample barcode
+    cut to its patient), is a ``LoadError`` naming the line and the id column.
+    """
+    seen: dict[str, int] = {}
+    for row in rows:
+        written = row.cells[id_column].strip()
+        if not written:
+            raise LoadError(path, "empty subject id", line=row.line, field=id_column or None)
+        subject_id = normalise(written) if normalise else written
+        if subject_id in seen:
+            raise LoadError(
+                path, f"subject {subject_id!r} appears twice (first on line {seen[subject_id]})",
+                line=row.line, field=id_column or None, hint=hint,
+            )
+        seen[subject_id] = row.line
+        yield row, subject_id

@@ -20,6 +20,7 @@ A non-numeric feature value, an unknown marker value or a subject listed twice i
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from loaders.model import (
     marker_value,
     measurement,
     subject,
+    subject_rows,
 )
 
 __all__ = ["ID_COLUMNS", "LOADER", "find_id_column", "parse"]
@@ -127,25 +129,10 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         marker_nodes[header] = marker(context, header, triples, gene=gene)
     yield from triples
     source_key = path.name
-    seen: dict[str, int] = {}
     missing = 0
-
-    def all_rows() -> Iterator:
-        yield first
-        yield from rows
-
-    for row in all_rows():
+    for row, subject_id in subject_rows(path, itertools.chain([first], rows), id_column):
         triples = []
         report.records_read += 1
-        subject_id = row.cells[id_column].strip()
-        if not subject_id:
-            raise LoadError(path, "empty subject id", line=row.line, field=id_column)
-        if subject_id in seen:
-            raise LoadError(
-                path, f"subject {subject_id!r} appears twice (first on line {seen[subject_id]})", line=row.line, field=id_column,
-                hint="one row per subject; merge or rename the duplicates",
-            )
-        seen[subject_id] = row.line
         node = subject(context, subject_id, triples, cohort_node=cohort_node)
         for header, feature in feature_nodes.items():
             text = row.cells[header].strip()

@@ -40,6 +40,7 @@ or an empty subject id is a ``LoadError`` naming the line (and column); nothing 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from kg.errors import LoadError
 from kg.namespaces import IGKG
 from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_table
 from loaders.expression import sample_rule
-from loaders.model import cohort, measurement, subject
+from loaders.model import cohort, measurement, subject, subject_rows
 from loaders.radiomics_csv import ID_COLUMNS, find_id_column
 
 __all__ = ["FEATURES", "LOADER", "VALUE_SETS", "ValueSet", "parse", "trait_code"]
@@ -223,26 +224,14 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     cohort_name = context.option("cohort")
     cohort_node = cohort(context, cohort_name, triples) if cohort_name else None
     yield from triples
-    seen: dict[str, int] = {}
     not_assessable = 0
-
-    def all_rows() -> Iterator:
-        yield first
-        yield from rows
-
-    for row in all_rows():
+    for row, subject_id in subject_rows(
+        path, itertools.chain([first], rows), id_column,
+        normalise=lambda written: _TCGA(written) or written,
+        hint="one row per subject (one reader's annotation)",
+    ):
         triples = []
         report.records_read += 1
-        written = row.cells[id_column].strip()
-        if not written:
-            raise LoadError(path, "empty subject id", line=row.line, field=id_column or None)
-        subject_id = _TCGA(written) or written
-        if subject_id in seen:
-            raise LoadError(
-                path, f"subject {subject_id!r} appears twice (first on line {seen[subject_id]})", line=row.line,
-                field=id_column or None, hint="one row per subject (one reader's annotation)",
-            )
-        seen[subject_id] = row.line
         node = subject(context, subject_id, triples, cohort_node=cohort_node)
         for header, code in columns.items():
             text = row.cells[header].strip()
