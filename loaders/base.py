@@ -36,7 +36,6 @@ __all__ = [
     "Triple",
     "iter_lines",
     "iter_table",
-    "literal_or_none",
     "mint",
     "open_text",
 ]
@@ -356,11 +355,3 @@ def iter_table(
         yield TableRow(line, dict(zip(header, row, strict=True)))
     if header is None:
         raise LoadError(path, "the file is empty", line=1, hint="expected a header row")
-
-
-def literal_or_none(value: str, datatype: URIRef | None = None) -> Literal | None:
-    """A literal for a non-empty cell, else ``None`` (empty cells make no triple)."""
-    value = value.strip()
-    if not value:
-        return None
-    return Literal(value, datatype=datatype) if datatype else Literal(value)
