@@ -1,4 +1,4 @@
-"""Radiogenomics plots with matplotlib: a volcano plot of a run, a features x genes heatmap, a feature by marker status.
+"""Radiogenomics plots with matplotlib: a run's volcano, a features x genes heatmap, a feature by marker.
 
 Every function returns a ``matplotlib.figure.Figure`` on the Agg canvas, made without
 ``pyplot`` (nothing registers with pyplot's figure manager, nothing is left in the global
@@ -79,10 +79,23 @@ def _figure(figsize: tuple[float, float]) -> Figure:
     return fig
 
 
+def _freeze(fig: Figure) -> Figure:
+    """Run the constrained layout once and keep its result, so every later save draws the same positions.
+
+    (Constrained layout starts from the current positions; left on, a second save of the
+    same figure would differ in the last digits from the first.)
+    """
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    return fig
+
+
 def _require(frame: pd.DataFrame, columns: Sequence[str | None], what: str) -> None:
     missing = [c for c in columns if c is not None and c not in frame.columns]
     if missing:
-        raise ValueError(f"{what}: no column {', '.join(map(repr, missing))} in the results (columns: {', '.join(map(str, frame.columns))})")
+        raise ValueError(
+            f"{what}: no column {', '.join(map(repr, missing))} in the results (columns: {', '.join(map(str, frame.columns))})"
+        )
 
 
 def volcano(
@@ -114,7 +127,9 @@ def volcano(
     data[p] = pd.to_numeric(data[p], errors="coerce")
     keep = data[effect].notna() & data[p].notna() & np.isfinite(data[effect])
     if not keep.all():
-        logger.info("volcano: %d of %d rows have no effect or p and are not drawn", int((~keep).sum()), len(data))
+        logger.info(
+            "volcano: %d of %d rows have no effect or p and are not drawn", int((~keep).sum()), len(data)
+        )
     data = data[keep]
     if data.empty:
         raise ValueError(f"volcano: no row has both {effect!r} and {p!r}")
@@ -123,21 +138,42 @@ def volcano(
     floor = positive.min() if positive.size else np.finfo(float).tiny
     y = -np.log10(np.clip(pvalues, floor, 1.0))
     x = data[effect].to_numpy(dtype=float)
-    significant = (pd.to_numeric(data[q], errors="coerce") <= q_max).to_numpy() if q is not None else np.zeros(len(data), bool)
+    significant = (
+        (pd.to_numeric(data[q], errors="coerce") <= q_max).to_numpy()
+        if q is not None
+        else np.zeros(len(data), bool)
+    )
 
     with _style():
         fig = _figure(figsize)
         ax = fig.add_subplot()
         if (~significant).any():
-            other = ax.scatter(x[~significant], y[~significant], s=14, c=_OTHER, alpha=0.8, linewidths=0,
-                               label=f"q > {q_max:g} ({int((~significant).sum())})" if q is not None else f"tests ({len(x)})")
+            other = ax.scatter(
+                x[~significant],
+                y[~significant],
+                s=14,
+                c=_OTHER,
+                alpha=0.8,
+                linewidths=0,
+                label=f"q > {q_max:g} ({int((~significant).sum())})"
+                if q is not None
+                else f"tests ({len(x)})",
+            )
             other.set_gid("volcano-other")
         if significant.any():
-            hits = ax.scatter(x[significant], y[significant], s=18, c=_SIGNIFICANT, linewidths=0,
-                              label=f"q ≤ {q_max:g} ({int(significant.sum())})")
+            hits = ax.scatter(
+                x[significant],
+                y[significant],
+                s=18,
+                c=_SIGNIFICANT,
+                linewidths=0,
+                label=f"q ≤ {q_max:g} ({int(significant.sum())})",
+            )
             hits.set_gid("volcano-significant")
             cut = -math.log10(max(float(pvalues[significant].max()), floor))
-            ax.axhline(cut, color=_SIGNIFICANT, linestyle="--", linewidth=0.8, label=f"BH cut at q = {q_max:g}")
+            ax.axhline(
+                cut, color=_SIGNIFICANT, linestyle="--", linewidth=0.8, label=f"BH cut at q = {q_max:g}"
+            )
         if null is not None:
             ax.axvline(null, color="black", linestyle=":", linewidth=0.8)
         ax.margins(x=0.12, y=0.08)
@@ -146,13 +182,25 @@ def volcano(
         ax.set_xlabel(effect)
         ax.set_ylabel(f"−log10({p})")
         n_sig = int(significant.sum())
-        ax.set_title(title if title is not None else f"{len(x)} tests" + (f", {n_sig} with q ≤ {q_max:g}" if q is not None else ""))
+        ax.set_title(
+            title
+            if title is not None
+            else f"{len(x)} tests" + (f", {n_sig} with q ≤ {q_max:g}" if q is not None else "")
+        )
         ax.legend(loc="lower right" if null is None or np.median(x) < null else "lower left", fontsize=8)
-    return fig
+        return _freeze(fig)
 
 
-def _label_points(ax: Any, x: np.ndarray, y: np.ndarray, names: list[str], order: np.ndarray, *,
-                  middle: float | None, figsize: tuple[float, float]) -> None:
+def _label_points(
+    ax: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    order: np.ndarray,
+    *,
+    middle: float | None,
+    figsize: tuple[float, float],
+) -> None:
     """Name the points ``order`` with labels pointing inwards, pushed apart so that none overlap.
 
     Points left of ``middle`` (default: the middle of the x axis) are labelled on their
@@ -173,15 +221,25 @@ def _label_points(ax: Any, x: np.ndarray, y: np.ndarray, names: list[str], order
         previous = position
         moved = abs(position - y[i]) > line / 4
         text = ax.annotate(
-            names[i], (x[i], y[i]), xytext=(x[i] - side * dx, position), textcoords="data",
-            ha="left" if side < 0 else "right", va="center", fontsize=7, color="#222222",
-            arrowprops={"arrowstyle": "-", "linewidth": 0.4, "color": "#777777", "shrinkA": 0, "shrinkB": 2} if moved else None,
+            names[i],
+            (x[i], y[i]),
+            xytext=(x[i] - side * dx, position),
+            textcoords="data",
+            ha="left" if side < 0 else "right",
+            va="center",
+            fontsize=7,
+            color="#222222",
+            arrowprops={"arrowstyle": "-", "linewidth": 0.4, "color": "#777777", "shrinkA": 0, "shrinkB": 2}
+            if moved
+            else None,
         )
         text.set_in_layout(False)
         text.set_gid(f"volcano-label-{int(np.nonzero(order == i)[0][0])}")
 
 
-def results_matrix(results: pd.DataFrame, *, row: str = "feature", column: str = "target", value: str = "statistic") -> pd.DataFrame:
+def results_matrix(
+    results: pd.DataFrame, *, row: str = "feature", column: str = "target", value: str = "statistic"
+) -> pd.DataFrame:
     """Long results (one row per feature and target) as a matrix: ``row`` x ``column`` of ``value``.
 
     >>> long = pd.DataFrame({"feature": ["a", "a", "b"], "target": ["EGFR", "KRAS", "EGFR"], "statistic": [0.5, -0.2, 0.1]})
@@ -197,7 +255,9 @@ def results_matrix(results: pd.DataFrame, *, row: str = "feature", column: str =
     repeated = results.duplicated([row, column])
     if repeated.any():
         first = results.loc[repeated, [row, column]].iloc[0].tolist()
-        raise ValueError(f"results_matrix: {int(repeated.sum())} repeated ({row}, {column}) pairs, e.g. {first}; filter to one run first")
+        raise ValueError(
+            f"results_matrix: {int(repeated.sum())} repeated ({row}, {column}) pairs, e.g. {first}; filter to one run first"
+        )
     return results.pivot(index=row, columns=column, values=value)
 
 
@@ -246,8 +306,12 @@ def heatmap(
         fig = _figure(figsize)
         ax = fig.add_subplot()
         mesh = ax.pcolormesh(
-            np.ma.masked_invalid(shown.to_numpy()), cmap=cmap, vmin=center - limit, vmax=center + limit,
-            edgecolors="white", linewidth=0.3,
+            np.ma.masked_invalid(shown.to_numpy()),
+            cmap=cmap,
+            vmin=center - limit,
+            vmax=center + limit,
+            edgecolors="white",
+            linewidth=0.3,
         )
         mesh.set_gid("heatmap-cells")
         ax.set_xticks(np.arange(n_cols) + 0.5, [str(c) for c in shown.columns], rotation=90, fontsize=7)
@@ -258,14 +322,25 @@ def heatmap(
         for spine in ax.spines.values():
             spine.set_visible(False)
         if q is not None:
-            stars = q.reindex(index=shown.index, columns=shown.columns).apply(pd.to_numeric, errors="coerce").to_numpy() <= q_max
+            stars = (
+                q.reindex(index=shown.index, columns=shown.columns)
+                .apply(pd.to_numeric, errors="coerce")
+                .to_numpy()
+                <= q_max
+            )
             for i, j in zip(*np.nonzero(stars), strict=True):
-                ax.text(j + 0.5, i + 0.5, "*", ha="center", va="center", fontsize=8, gid=f"heatmap-star-{i}-{j}")
+                ax.text(
+                    j + 0.5, i + 0.5, "*", ha="center", va="center", fontsize=8, gid=f"heatmap-star-{i}-{j}"
+                )
         bar = fig.colorbar(mesh, ax=ax, shrink=min(1.0, 6 / max(n_rows, 1) + 0.3), pad=0.02)
         bar.set_label(value_label)
         stars_note = f"; * q ≤ {q_max:g}" if q is not None else ""
-        ax.set_title(title if title is not None else f"top {n_rows} of {len(values)} features x {n_cols} of {values.shape[1]} targets{stars_note}")
-    return fig
+        ax.set_title(
+            title
+            if title is not None
+            else f"top {n_rows} of {len(values)} features x {n_cols} of {values.shape[1]} targets{stars_note}"
+        )
+        return _freeze(fig)
 
 
 def _leaf_order(points: np.ndarray) -> np.ndarray:
@@ -299,12 +374,22 @@ def box(
     """
     feature = feature if feature is not None else str(values.name or "value")
     marker = marker if marker is not None else str(groups.name or "group")
-    data = pd.concat({"value": pd.to_numeric(values, errors="coerce"), "group": groups}, axis=1, join="inner").dropna()
+    data = pd.concat(
+        {"value": pd.to_numeric(values, errors="coerce"), "group": groups}, axis=1, join="inner"
+    ).dropna()
     if data.empty:
-        raise ValueError(f"box: no subject has both a value of {feature!r} and a {marker!r} group (check that both are indexed by subject)")
+        raise ValueError(
+            f"box: no subject has both a value of {feature!r} and a {marker!r} group (check that both are indexed by subject)"
+        )
     present = list(pd.unique(data["group"]))
     if order is None:
-        order = sorted(present, key=lambda g: (not isinstance(g, (int, float, np.number)), g if isinstance(g, (int, float, np.number)) else str(g)))
+        order = sorted(
+            present,
+            key=lambda g: (
+                not isinstance(g, (int, float, np.number)),
+                g if isinstance(g, (int, float, np.number)) else str(g),
+            ),
+        )
     else:
         missing = [g for g in present if g not in list(order)]
         if missing:
@@ -316,19 +401,29 @@ def box(
     with _style():
         fig = _figure(figsize)
         ax = fig.add_subplot()
-        ax.boxplot(samples, positions=np.arange(len(order)), widths=0.5, showfliers=False,
-                   medianprops={"color": "black"}, boxprops={"color": "#444444"},
-                   whiskerprops={"color": "#444444"}, capprops={"color": "#444444"})
+        ax.boxplot(
+            samples,
+            positions=np.arange(len(order)),
+            widths=0.5,
+            showfliers=False,
+            medianprops={"color": "black"},
+            boxprops={"color": "#444444"},
+            whiskerprops={"color": "#444444"},
+            capprops={"color": "#444444"},
+        )
         for i, sample in enumerate(samples):
             jitter = rng.uniform(-0.14, 0.14, size=len(sample))
             points = ax.scatter(i + jitter, sample, s=12, c=_POINTS, alpha=0.7, linewidths=0, zorder=3)
             points.set_gid(f"box-points-{i}")
-        ax.set_xticks(np.arange(len(order)), [f"{_group_name(g)}\n(n = {len(s)})" for g, s in zip(order, samples, strict=True)])
+        ax.set_xticks(
+            np.arange(len(order)),
+            [f"{_group_name(g)}\n(n = {len(s)})" for g, s in zip(order, samples, strict=True)],
+        )
         ax.set_xlabel(marker)
         ax.set_ylabel(feature)
         heading = title if title is not None else f"{feature} by {marker}"
         ax.set_title(heading + (f"\n{note}" if note else ""))
-    return fig
+        return _freeze(fig)
 
 
 def _group_name(group: Any) -> str:
@@ -345,7 +440,9 @@ def save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ValueError(f"{path}: cannot write a plot as {path.suffix or 'a file without a suffix'!r}; name it .png or .svg")
+        raise ValueError(
+            f"{path}: cannot write a plot as {path.suffix or 'a file without a suffix'!r}; name it .png or .svg"
+        )
     with path.open("wb") as handle:
         _write(fig, handle, suffix[1:])
     logger.info("plot written to %s", path)

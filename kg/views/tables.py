@@ -347,14 +347,18 @@ def _plain_console(width: int) -> Console:
     )
 
 
-def _caption(total_rows: int, shown_rows: int, constant: Mapping[str, str], dropped: list[str], width: int) -> str | None:
+def _caption(
+    total_rows: int, shown_rows: int, constant: Mapping[str, str], dropped: list[str], width: int
+) -> str | None:
     parts = []
     if shown_rows < total_rows:
         parts.append(f"{shown_rows} of {total_rows} rows shown")
     elif total_rows == 0:
         parts.append("no rows")
     if constant:
-        parts.append("in every row " + ", ".join(f"{c} = {_truncate(v, _MAX_CELL)}" for c, v in constant.items()))
+        parts.append(
+            "in every row " + ", ".join(f"{c} = {_truncate(v, _MAX_CELL)}" for c, v in constant.items())
+        )
     if dropped:
         names = ", ".join(dropped)
         limit = max(2 * width - 40, 40)
@@ -395,7 +399,9 @@ def _cell(value: Any, *, p_like: bool, labels: Mapping[str, str] | None) -> str:
 def _prepare(df: pd.DataFrame, labels: Mapping[str, str] | None) -> _Prepared:
     columns = [str(c) for c in df.columns]
     if len(set(columns)) != len(columns):
-        raise ValueError(f"a table's column names must be unique; repeated: {sorted({c for c in columns if columns.count(c) > 1})}")
+        raise ValueError(
+            f"a table's column names must be unique; repeated: {sorted({c for c in columns if columns.count(c) > 1})}"
+        )
     frame = df.copy()
     frame.columns = columns
     texts: dict[str, list[str]] = {}
@@ -404,7 +410,9 @@ def _prepare(df: pd.DataFrame, labels: Mapping[str, str] | None) -> _Prepared:
         series = frame[column]
         p_like = _is_p_like(column)
         texts[column] = [_cell(v, p_like=p_like, labels=labels) for v in series.tolist()]
-        numeric[column] = bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
+        numeric[column] = bool(
+            pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        )
 
     # Merge each id column with its label column, at the place of the first of the two.
     order: list[str] = []
@@ -416,7 +424,7 @@ def _prepare(df: pd.DataFrame, labels: Mapping[str, str] | None) -> _Prepared:
         label_column = _label_column(column, columns, taken)
         if label_column is None or numeric[column] or numeric[label_column]:
             continue
-        name = column[: -len("_iri")] if column.endswith("_iri") else column
+        name = column.removesuffix("_iri")
         if name != column and name in columns and name != label_column:
             name = column
         texts[name] = [lab or ident for lab, ident in zip(texts[label_column], texts[column], strict=True)]

@@ -63,7 +63,9 @@ def _widths(text: str) -> list[int]:
 
 
 @pytest.mark.parametrize("width", [60, 80, 120, 200])
-def test_a_30_column_table_fits_the_width_and_says_what_it_left_out(subjects_wide: pd.DataFrame, width: int) -> None:
+def test_a_30_column_table_fits_the_width_and_says_what_it_left_out(
+    subjects_wide: pd.DataFrame, width: int
+) -> None:
     text = format_table(subjects_wide, width=width)
     assert max(_widths(text)) <= width
     assert "25 of 117 rows shown" in text
@@ -106,7 +108,9 @@ def _significant_digits(cell: str) -> int:
     return len(mantissa)
 
 
-def test_numbers_have_3_significant_digits_and_small_p_values_are_scientific(associations: pd.DataFrame) -> None:
+def test_numbers_have_3_significant_digits_and_small_p_values_are_scientific(
+    associations: pd.DataFrame,
+) -> None:
     frame = display_frame(associations)
     for column in ("effect_size", "p", "q"):
         for cell, value in zip(frame[column], associations[column], strict=True):
@@ -119,7 +123,9 @@ def test_numbers_have_3_significant_digits_and_small_p_values_are_scientific(ass
     # whole numbers (most U statistics, n) are written in full, halves (ties) to 3 digits
     whole = associations["statistic"] % 1 == 0
     assert whole.any() and (~whole).any()
-    assert frame.loc[whole, "statistic"].tolist() == [str(int(u)) for u in associations.loc[whole, "statistic"]]
+    assert frame.loc[whole, "statistic"].tolist() == [
+        str(int(u)) for u in associations.loc[whole, "statistic"]
+    ]
     assert all(_significant_digits(c.rstrip("0")) <= 3 for c in frame.loc[~whole, "statistic"])
     assert set(frame["n"]) == {"117"}
 
