@@ -229,6 +229,7 @@ def _label_points(
             va="center",
             fontsize=7,
             color="#222222",
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75},
             arrowprops={"arrowstyle": "-", "linewidth": 0.4, "color": "#777777", "shrinkA": 0, "shrinkB": 2}
             if moved
             else None,
