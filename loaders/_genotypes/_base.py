@@ -220,11 +220,17 @@ def variant_table(
     other: list[str] | np.ndarray | pd.Series,
     cm: list[float] | np.ndarray | pd.Series | None = None,
 ) -> pd.DataFrame:
-    """The variant table in its fixed column order and types."""
+    """The variant table in its fixed column order and types; a missing id (``.``) becomes CHROM:POS:REF:ALT."""
     n = len(ids)
     chroms = pd.Series(np.asarray(chrom, dtype=object)).map(normalise_chrom) if n else pd.Series(dtype=str)
+    names = pd.Series(np.asarray(ids, dtype=object), dtype=object)
+    unnamed = names.isna() | names.isin([".", ""])
+    if unnamed.any():  # PLINK 2's --set-missing-var-ids @:#:$r:$a
+        names[unnamed] = (chroms[unnamed] + ":" + pd.Series(np.asarray(pos)).astype(str)[unnamed] + ":"
+                          + pd.Series(np.asarray(other, dtype=object))[unnamed] + ":"
+                          + pd.Series(np.asarray(effect, dtype=object))[unnamed])
     return pd.DataFrame({
-        "id": pd.Series(np.asarray(ids, dtype=object), dtype=object),
+        "id": names,
         "chrom": chroms.astype(object),
         "pos": pd.Series(np.asarray(pos, dtype=np.int64)),
         "effect_allele": pd.Series(np.asarray(effect, dtype=object), dtype=object),
@@ -261,16 +267,19 @@ def check_unique_ids(path: Path, variants: pd.DataFrame) -> None:
             f"duplicate variant id {first!r} at variants {rows[0] + 1} and {rows[1] + 1} "
             f"({int(dup.sum())} variants share an id)",
             record=f"variant {rows[1] + 1}",
-            hint="give each variant a unique id, e.g. plink2 --set-all-var-ids @:#:\\$r:\\$a",
+            hint="give each variant a unique id, e.g. plink2 --set-all-var-ids @:#:$r:$a",
         )
 
 
-def multiallelic_error(path: Path, record: str, vid: str, chrom: str, pos: int, alleles: str) -> GenotypeError:
+def multiallelic_error(
+    path: Path, vid: str, chrom: str, pos: int, alleles: str, *, record: str, line: int | None = None
+) -> GenotypeError:
     return GenotypeError(
         path,
         f"variant {vid!r} at {chrom}:{pos} is multi-allelic ({alleles}); only biallelic variants are tested",
         record=record,
-        hint="split it (bcftools norm -m -any, plink2 --make-pgen multiallelics=-) "
+        line=line,
+        hint="split it with bcftools norm -m -any or plink2 --make-pgen multiallelics=-, "
         "or pass on_multiallelic='skip' to leave it out with a report",
     )
 

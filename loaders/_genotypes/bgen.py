@@ -286,8 +286,8 @@ class BgenSource(GenotypeSource):
         if len(multi):
             row = int(multi[0])
             if on_multiallelic == "error":
-                raise multiallelic_error(path, f"variant {row + 1}", layout.ids[row], layout.chrom[row],
-                                         int(layout.pos[row]), f"{layout.n_alleles[row]} alleles")
+                raise multiallelic_error(path, layout.ids[row], layout.chrom[row], int(layout.pos[row]),
+                                         f"{layout.n_alleles[row]} alleles", record=f"variant {row + 1}")
             keep[multi] = False
             rejected = pd.DataFrame({
                 "record": multi + 1, "id": [layout.ids[i] for i in multi],
@@ -297,8 +297,7 @@ class BgenSource(GenotypeSource):
         a1 = [layout.allele1[i] for i in kept]
         a2 = [layout.allele2[i] for i in kept]
         effect, other = (a1, a2) if bgen_ref == "last" else (a2, a1)
-        ids = [layout.ids[i] or f"{layout.chrom[i]}:{layout.pos[i]}:{layout.allele1[i]}:{layout.allele2[i]}"
-               for i in kept]
+        ids = [layout.ids[i] for i in kept]
         variants = variant_table(ids, [layout.chrom[i] for i in kept], layout.pos[kept], effect, other)
         super().__init__(
             path=path, kind="bgen", samples=samples, variants=variants,

@@ -114,8 +114,9 @@ class PgenSource(GenotypeSource):
             if on_multiallelic == "error":
                 row = int(multi[0])
                 raise multiallelic_error(
-                    pvar, f"variant {row + 1} (line {first + row})", table["ID"].iloc[row], table["CHROM"].iloc[row],
-                    int(pos[row]), f"REF {table['REF'].iloc[row]}, ALT {table['ALT'].iloc[row]}")
+                    pvar, table["ID"].iloc[row], table["CHROM"].iloc[row], int(pos[row]),
+                    f"REF {table['REF'].iloc[row]}, ALT {table['ALT'].iloc[row]}",
+                    record=f"variant {row + 1}", line=first + row)
             keep[multi] = False
             rejected = [{"record": int(row + 1), "id": table["ID"].iloc[row], "chrom": table["CHROM"].iloc[row],
                          "pos": int(pos[row]), "reason": f"multi-allelic (ALT {table['ALT'].iloc[row]})"}

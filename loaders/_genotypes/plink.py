@@ -84,7 +84,7 @@ class PlinkSource(GenotypeSource):
                 f"file is truncated: {size} bytes hold {complete} complete variants of the {n_var} in {bim.name} "
                 f"({expected} bytes expected)",
                 record=f"variant {complete + 1}",
-                hint="copy or re-create the .bed (plink --make-bed)",
+                hint="copy the .bed again or re-create it with plink --make-bed",
             )
         raise GenotypeError(
             bed,

@@ -10,6 +10,7 @@ or left out and reported with ``on_multiallelic="skip"``. A record without an ID
 from __future__ import annotations
 
 import functools
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from ._base import (
     check_on_multiallelic,
     multiallelic_error,
     normalise_build,
+    normalise_chrom,
     sample_table,
     variant_table,
 )
@@ -34,7 +36,7 @@ __all__ = ["VcfSource", "open_vcf"]
 _BUILD_RE = re.compile(r"(GRCh3[78]|hg19|hg38|hg18|b37|b38|NCBI36)", re.IGNORECASE)
 # The 28-byte empty block that ends every complete BGZF file (SAM/BAM specification, section 4.1.2).
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-HINT = "check the file is complete (bcftools view FILE > /dev/null) and re-create it if not"
+HINT = "check it with bcftools view FILE > /dev/null and re-create it if it is damaged"
 
 
 def _check_complete(path: Path) -> None:
@@ -51,6 +53,28 @@ def _check_complete(path: Path) -> None:
             if handle.read(28) != BGZF_EOF:
                 raise GenotypeError(path, "file is truncated: the BGZF end-of-file block is missing",
                                     record=f"byte {size}", hint=HINT)
+
+
+def _count_header_lines(path: Path) -> int | None:
+    """Number of ``#`` lines at the top of a text VCF (plain or gzip), None for BCF."""
+    with path.open("rb") as handle:
+        magic = handle.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    with opener(path, "rb") as handle:  # type: ignore[operator]
+        start = handle.read(3)
+        if start == b"BCF":
+            return None
+        handle.seek(0)
+        count = 0
+        for line in handle:
+            if not line.startswith(b"#"):
+                break
+            count += 1
+    return count
+
+
+def _line(header_lines: int | None, record: int) -> int | None:
+    return None if header_lines is None else header_lines + record
 
 
 class VcfSource(GenotypeSource):
@@ -76,7 +100,7 @@ class VcfSource(GenotypeSource):
         except Exception as error:  # cyvcf2 raises OSError/Exception with htslib's words
             raise GenotypeError(path, f"htslib cannot open it as VCF/BCF: {error}", line=1, hint=HINT) from error
         header = reader.raw_header
-        self._header_lines = header.count("\n")
+        self._header_lines = _count_header_lines(path)
         build = None
         for line in header.splitlines():
             if line.startswith(("##reference", "##contig", "##assembly")):
@@ -97,12 +121,13 @@ class VcfSource(GenotypeSource):
         try:
             for record, variant in enumerate(reader, start=1):
                 alts = variant.ALT
-                vid = variant.ID or f"{variant.CHROM}:{variant.POS}:{variant.REF}:{','.join(alts)}"
+                vid = variant.ID or f"{normalise_chrom(variant.CHROM)}:{variant.POS}:{variant.REF}:{','.join(alts)}"
                 if len(alts) != 1:
-                    where = f"record {record}"
+                    where = str(record)
                     if on_multiallelic == "error":
-                        raise multiallelic_error(path, where, vid, variant.CHROM, variant.POS,
-                                                 f"REF {variant.REF}, ALT {','.join(alts) or '.'}")
+                        raise multiallelic_error(path, vid, variant.CHROM, variant.POS,
+                                                 f"REF {variant.REF}, ALT {','.join(alts) or '.'}",
+                                                 record=where, line=_line(self._header_lines, record))
                     rejected.append({"record": record, "id": vid, "chrom": variant.CHROM, "pos": variant.POS,
                                      "reason": f"{len(alts)} ALT alleles ({','.join(alts) or '.'})"})
                     continue
@@ -115,8 +140,8 @@ class VcfSource(GenotypeSource):
         except GenotypeError:
             raise
         except Exception as error:
-            raise GenotypeError(path, f"htslib cannot read record {record + 1}: {error}",
-                                line=self._header_lines + record + 1, hint=HINT) from error
+            raise GenotypeError(path, f"htslib cannot read the record (truncated or malformed): {error}",
+                                record=str(record + 1), line=_line(self._header_lines, record + 1), hint=HINT) from error
         finally:
             reader.close()
         variants = variant_table(ids, chrom, pos, alt, ref)
@@ -144,12 +169,12 @@ class VcfSource(GenotypeSource):
         except GenotypeError:
             raise
         except Exception as error:
-            raise GenotypeError(self.path, f"htslib cannot read record {record + 1}: {error}",
-                                line=self._header_lines + record + 1, hint=HINT) from error
+            raise GenotypeError(self.path, f"htslib cannot read the record (truncated or malformed): {error}",
+                                record=str(record + 1), line=_line(self._header_lines, record + 1), hint=HINT) from error
         finally:
             reader.close()
         if record < (self._records[-1] if len(self._records) else 0):
-            raise GenotypeError(self.path, f"file ended after record {record}", record=f"record {record + 1}",
+            raise GenotypeError(self.path, f"file ended after record {record}", record=str(record + 1),
                                 hint=HINT)
 
     def _dosage(self, variant: object, record: int) -> np.ndarray:
@@ -166,13 +191,13 @@ class VcfSource(GenotypeSource):
             gt_dosage[missing] = np.nan
         if self._field == "GT":
             if gt_dosage is None:
-                raise GenotypeError(self.path, "record has no GT field", record=f"record {record}",
-                                    line=self._header_lines + record, hint="read the DS field with field='DS'")
+                raise GenotypeError(self.path, "record has no GT field", record=str(record),
+                                    line=_line(self._header_lines, record), hint="read the DS field with field='DS'")
             return gt_dosage
         values = variant.format("DS")  # type: ignore[attr-defined]
         if values is None:
-            raise GenotypeError(self.path, "record has no DS field", record=f"record {record}",
-                                line=self._header_lines + record, hint="read hard calls with field='GT'")
+            raise GenotypeError(self.path, "record has no DS field", record=str(record),
+                                line=_line(self._header_lines, record), hint="read hard calls with field='GT'")
         dosage = np.asarray(values, dtype=np.float64)[:, 0].copy()
         dosage[dosage < -1e30] = np.nan  # htslib's float missing value, if not already NaN
         if haploid is not None:
