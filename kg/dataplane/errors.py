@@ -1,0 +1,78 @@
+"""The data plane's two errors: bad input (refused before anything is written) and a damaged store.
+
+The base classes come from igkg's one error module; this is the only import of it, so the
+package follows that module if it moves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+try:  # the layered layout (kg/core/errors.py)
+    from kg.core.errors import LoadError, StoreError
+except ModuleNotFoundError:  # pragma: no cover - the flat layout before the move
+    from kg.errors import LoadError, StoreError  # type: ignore[no-redef]
+
+__all__ = ["DataPlaneError", "MatrixIntegrityError"]
+
+
+class DataPlaneError(LoadError):
+    """A matrix cannot be written or read as asked; names the file, row, subject and column.
+
+    ``row`` is the 1-based data row in the stream written (or the source line when the
+    writer was given ``first_line``); nothing has been renamed into place when it is raised.
+
+    >>> str(DataPlaneError("features.csv", "non-numeric value 'abc'", row=3, subject="R01-003", column="x"))
+    "features.csv, row 3, record 'R01-003', field 'x': non-numeric value 'abc'"
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        message: str,
+        *,
+        row: int | None = None,
+        line: int | None = None,
+        subject: str | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.row = row
+        self.subject = subject
+        self.column = column
+        super().__init__(
+            path,
+            message,
+            line=line,
+            record=repr(subject) if subject is not None else None,
+            field=column,
+            hint=hint,
+        )
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.row is not None and self.line is None:
+            head, sep, rest = text.partition(", " if self.record or self.field else ": ")
+            text = f"{head}, row {self.row}{sep}{rest}"
+        return text
+
+
+class MatrixIntegrityError(StoreError):
+    """A matrix file the catalog lists is missing, or its bytes no longer match the checksum.
+
+    The message names the file, its source and how to recover (reload or drop the source).
+    """
+
+    def __init__(self, path: str | Path, problem: str, *, source_key: str | None = None) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.source_key = source_key
+        source = source_key.split("/", 1)[-1] if source_key else "<source>"
+        fix = (
+            f"reload the source with `igkg load {source} --replace` or remove it with `igkg drop {source}`"
+        )
+        owner = f" (columnar values of source {source_key!r})" if source_key else ""
+        super().__init__(f"{self.path}{owner}: {problem}; {fix}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
