@@ -210,7 +210,7 @@ class MatrixWriter:
                 self._wide.finish()
                 if self._writer is None:  # pragma: no cover - finish() raised already
                     raise DataPlaneError(self.origin, "the matrix has no rows")
-                self._flush()
+                self._flush(final=True)
                 rows, columns = self._wide.rows, len(self._wide.variables)
             else:
                 if not self._variables:
@@ -347,14 +347,19 @@ class MatrixWriter:
             store_schema=True,
         )
 
-    def _flush(self) -> None:
+    def _flush(self, *, final: bool = False) -> None:
+        """Write whole row groups from the buffer (everything when ``final``); keep the rest."""
         if not self._buffer:
             return
         assert self._writer is not None
         table = pa.concat_tables(self._buffer) if len(self._buffer) > 1 else self._buffer[0]
-        self._writer.write_table(table, row_group_size=self._rows_per_group())
-        self._buffer.clear()
-        self._buffered = 0
+        size = self._rows_per_group()
+        cut = table.num_rows if final else table.num_rows - table.num_rows % size
+        if cut:
+            self._writer.write_table(table.slice(0, cut), row_group_size=size)
+        rest = table.slice(cut)
+        self._buffer = [rest] if rest.num_rows else []
+        self._buffered = rest.num_rows
 
     def _variable_block(self, block: pd.DataFrame | np.ndarray, names: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
         n = len(self._subjects)
