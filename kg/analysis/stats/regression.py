@@ -1,0 +1,623 @@
+"""Covariate-adjusted association of imaging features with molecular targets.
+
+Three models, each over every (feature, target) pair of two subject-indexed tables, with the
+covariates coded by :func:`~kg.analysis.stats.design.design_matrix` (numeric as numbers,
+categorical as treatment-coded dummies against the first sorted level):
+
+* :func:`linear_association` -- ordinary least squares ``feature ~ 1 + target + covariates``;
+  two-sided t-test of the target coefficient, ``df = n - rank([1, covariates]) - 1``. Computed
+  exactly (Frisch-Waugh-Lovell): features and targets are residualised on the covariates once,
+  then every pair is one entry of a matrix product. Equal to statsmodels ``OLS``.
+* :func:`logistic_association` -- logistic regression ``marker ~ 1 + feature + covariates`` for a
+  binary marker; two-sided Wald z-test of the feature coefficient. Newton-Raphson for all
+  features at once (per-feature Hessians by ``einsum``), convergence judged per feature. A pair
+  whose fit does not converge, or whose data are (quasi-)completely separated (checked by the
+  linear program of Konis 2007), gets ``converged=False``, a ``note`` and no p-value. Equal to
+  statsmodels ``Logit`` where that converges.
+* :func:`partial_spearman` -- Spearman partial correlation: feature, target and numeric
+  covariates are ranked (average ties) on the pair's subjects, the feature and target ranks are
+  residualised on ``[1, covariates]`` and correlated; t-test with ``df = n - 2 - k`` (``k`` design
+  columns). Equal to pingouin ``partial_corr(method="spearman")``.
+
+Subjects missing the feature, the target or a covariate are dropped per pair (``n`` says how many
+remain): columns sharing a missingness pattern are computed together, so each block of pairs is
+exact on its own subjects. Every result table has a ``q`` column: Benjamini-Hochberg FDR over all
+its tests with a p-value (:func:`bh_fdr`, = ``scipy.stats.false_discovery_control``); call
+:func:`bh_fdr` yourself to correct over a larger analysis.
+
+>>> import pandas as pd
+>>> f = pd.DataFrame({"volume": [2.0, 3.1, 4.2, 4.9, 6.3, 6.8, 8.1]}, index=list("abcdefg"))
+>>> t = pd.DataFrame({"EGFR": [1.0, 2, 3, 4, 5, 6, 7]}, index=list("abcdefg"))
+>>> c = pd.DataFrame({"Sex": ["F", "M", "F", "M", "F", "M", "F"]}, index=list("abcdefg"))
+>>> linear_association(f, t, covariates=c)[["feature", "target", "beta", "n"]].round(4)
+  feature target    beta  n
+0  volume   EGFR  0.9929  7
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from .design import Design, binary_marker, design_matrix, subject_variable
+from .errors import StatsError
+
+__all__ = [
+    "LINEAR_COLUMNS",
+    "LOGISTIC_COLUMNS",
+    "SPEARMAN_COLUMNS",
+    "bh_fdr",
+    "linear_association",
+    "logistic_association",
+    "partial_spearman",
+]
+
+logger = logging.getLogger(__name__)
+
+LINEAR_COLUMNS = ["feature", "target", "beta", "se", "t", "df", "p", "q", "n", "note", "model", "test"]
+"""Columns of :func:`linear_association` (``beta``: change in feature per unit of target)."""
+
+LOGISTIC_COLUMNS = [
+    "feature", "target", "beta", "se", "z", "p", "q", "odds_ratio", "n", "n_positive",
+    "converged", "iterations", "note", "model", "test",
+]
+"""Columns of :func:`logistic_association` (``beta``: log-odds of the marker per unit of feature)."""
+
+SPEARMAN_COLUMNS = ["feature", "target", "r", "t", "df", "p", "q", "n", "note", "model", "test"]
+"""Columns of :func:`partial_spearman` (``r``: Spearman partial correlation)."""
+
+_CHUNK_ELEMENTS = 4_000_000  # pairs per matrix product; bounds memory for large analyses
+
+
+def bh_fdr(p: Iterable[float] | np.ndarray | pd.Series) -> np.ndarray:
+    """Benjamini-Hochberg q-values over every non-NaN p (NaN stays NaN); scipy's ``false_discovery_control``.
+
+    >>> bh_fdr([0.01, float("nan"), 0.04, 0.03]).round(3).tolist()
+    [0.03, nan, 0.04, 0.04]
+    """
+    values = np.asarray(p, dtype="float64")
+    q = np.full(values.shape, np.nan)
+    ok = np.isfinite(values)
+    if ok.any():
+        q[ok] = stats.false_discovery_control(values[ok], method="bh")
+    return q
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _numeric_table(table: pd.DataFrame | pd.Series, what: str) -> pd.DataFrame:
+    """``table`` as float64 (text numbers converted, missing tokens and infinities NaN)."""
+    frame = table.to_frame() if isinstance(table, pd.Series) else table
+    if frame.columns.has_duplicates:
+        raise StatsError(f"{what}: column names repeat ({frame.columns[frame.columns.duplicated()].tolist()[:5]})")
+    if frame.index.has_duplicates:
+        raise StatsError(f"{what}: subject ids repeat ({frame.index[frame.index.duplicated()].tolist()[:5]}); one row per subject")
+    numeric = np.array(
+        [pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in frame.dtypes], dtype=bool
+    )
+    if numeric.all():
+        values = frame.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    else:
+        values = np.empty(frame.shape, dtype="float64")
+        if numeric.any():
+            values[:, numeric] = frame.iloc[:, np.flatnonzero(numeric)].to_numpy(dtype="float64", na_value=np.nan)
+        for i in np.flatnonzero(~numeric):
+            typed = subject_variable(frame.iloc[:, i])
+            if typed.dtype != "float64":
+                raise StatsError(
+                    f"{what}: column {frame.columns[i]!r} is not numeric (levels {list(typed.cat.categories)[:5]}); code it first"
+                )
+            values[:, i] = typed.to_numpy()
+    values[~np.isfinite(values)] = np.nan
+    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
+
+
+def _align(features: pd.DataFrame, targets: pd.DataFrame) -> pd.Index:
+    subjects = features.index.intersection(targets.index, sort=False)
+    if len(subjects) == 0:
+        raise StatsError(
+            f"features and targets share no subject id (features e.g. {features.index[:3].tolist()}, "
+            f"targets e.g. {targets.index[:3].tolist()})"
+        )
+    return subjects
+
+
+def _pattern_groups(observed: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rows observed, column indices) for each distinct missingness pattern of the columns."""
+    n, m = observed.shape
+    if m == 0:
+        return []
+    if observed.all():
+        return [(np.ones(n, dtype=bool), np.arange(m))]
+    packed = np.packbits(observed, axis=0).T
+    _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    return [(observed[:, first[g]].copy(), np.flatnonzero(inverse == g)) for g in range(len(first))]
+
+
+def _basis(x: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space of ``x`` (rank-revealing SVD, like a pseudo-inverse)."""
+    if x.shape[1] == 0:
+        return np.zeros((x.shape[0], 0))
+    u, s, _ = np.linalg.svd(x, full_matrices=False)
+    if s.size == 0 or s[0] == 0:
+        return np.zeros((x.shape[0], 0))
+    tol = s[0] * max(x.shape) * np.finfo(float).eps
+    return u[:, s > tol]
+
+
+def _take(values: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``values[rows][:, cols]`` without copying when every row and column is taken."""
+    full_rows = bool(rows.all())
+    full_cols = len(cols) == values.shape[1] and bool((cols == np.arange(values.shape[1])).all())
+    if full_rows and full_cols:
+        return values
+    if full_rows:
+        return values[:, cols]
+    if full_cols:
+        return values[rows]
+    return values[np.ix_(rows, cols)]
+
+
+def _residualise(values: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    return values - basis @ (basis.T @ values)
+
+
+def _model_text(lhs: str, rhs: str, design: Design) -> str:
+    terms = design.term_names
+    return f"{lhs} ~ {rhs}" + "".join(f" + {t}" for t in terms)
+
+
+def _frame(
+    feature_names: pd.Index, target_names: pd.Index, columns: dict[str, np.ndarray], notes: np.ndarray, model: str, test: str,
+    order: list[str],
+) -> pd.DataFrame:
+    nt, nf = len(target_names), len(feature_names)
+    out: dict[str, object] = {
+        "feature": pd.Categorical.from_codes(np.tile(np.arange(nf), nt), categories=pd.Index(feature_names.astype(str))),
+        "target": pd.Categorical.from_codes(np.repeat(np.arange(nt), nf), categories=pd.Index(target_names.astype(str))),
+    }
+    for name, arr in columns.items():
+        out[name] = arr.ravel()
+    note_codes, note_levels = pd.factorize(notes.ravel())
+    out["note"] = pd.Categorical.from_codes(note_codes, categories=pd.Index(note_levels, dtype=object))
+    out["model"] = pd.Categorical.from_codes(np.zeros(nt * nf, dtype=int), categories=[model])
+    out["test"] = pd.Categorical.from_codes(np.zeros(nt * nf, dtype=int), categories=[test])
+    frame = pd.DataFrame(out)
+    frame["q"] = bh_fdr(frame["p"].to_numpy())
+    return frame[order]
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """Subjects and design shared by one analysis."""
+
+    subjects: pd.Index
+    design: Design
+    covariate_ok: np.ndarray  # subjects with every covariate present
+    covariates: np.ndarray  # (n, k) design columns, zeros where a covariate is missing
+
+
+def _prepare(features: pd.DataFrame, targets: pd.DataFrame, covariates: pd.DataFrame | None, categorical: Iterable[Hashable]) -> _Blocks:
+    subjects = _align(features, targets)
+    design = design_matrix(covariates, categorical=categorical, index=subjects) if covariates is not None else design_matrix(None, index=subjects)
+    ok = subjects.isin(design.matrix.index)
+    cov = np.zeros((len(subjects), design.matrix.shape[1]))
+    if design.matrix.shape[1]:
+        cov[ok] = design.matrix.loc[subjects[ok]].to_numpy(dtype="float64")
+    return _Blocks(subjects, design, ok, cov)
+
+
+def _block_pairs(
+    f_obs: np.ndarray, t_obs: np.ndarray, covariate_ok: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(subject mask, feature columns, target columns) for every pair of missingness patterns."""
+    for f_rows, f_cols in _pattern_groups(f_obs):
+        for t_rows, t_cols in _pattern_groups(t_obs):
+            yield f_rows & t_rows & covariate_ok, f_cols, t_cols
+
+
+def _target_chunks(t_cols: np.ndarray, n_features: int) -> Iterator[np.ndarray]:
+    step = max(1, _CHUNK_ELEMENTS // max(1, n_features))
+    for start in range(0, len(t_cols), step):
+        yield t_cols[start : start + step]
+
+
+# --------------------------------------------------------------------------- linear
+
+
+def linear_association(
+    features: pd.DataFrame,
+    targets: pd.DataFrame | pd.Series,
+    *,
+    covariates: pd.DataFrame | None = None,
+    categorical: Iterable[Hashable] = (),
+) -> pd.DataFrame:
+    """OLS ``feature ~ 1 + target + covariates`` for every pair; t-test of the target coefficient.
+
+    ``features`` and ``targets`` are subjects x variables (numeric; text columns of numbers are
+    converted, missing tokens are NaN); ``covariates`` subjects x variables of any type, coded by
+    :func:`~kg.analysis.stats.design.design_matrix` (``categorical`` forces columns to categories).
+    Subjects are those in both ``features`` and ``targets``; per pair, those with feature, target
+    and every covariate present.
+
+    Returns one row per (target, feature), targets outer, columns :data:`LINEAR_COLUMNS`:
+    ``beta``/``se``/``t`` of the target coefficient, ``df`` residual degrees of freedom, two-sided
+    ``p``, ``q`` (BH over the table), ``n`` subjects. A pair with no residual degree of freedom, or
+    whose target (or feature) is constant after adjustment, has NaN statistics and a ``note``.
+    """
+    f = _numeric_table(features, "features")
+    t = _numeric_table(targets, "targets")
+    blocks = _prepare(f, t, covariates, categorical)
+    fv = f.loc[blocks.subjects].to_numpy()
+    tv = t.loc[blocks.subjects].to_numpy()
+    nf, nt = fv.shape[1], tv.shape[1]
+    shape = (nt, nf)
+    beta, se, tstat, df, p = (np.full(shape, np.nan) for _ in range(5))
+    n = np.zeros(shape, dtype="int64")
+    notes = np.full(shape, "", dtype=object)
+    intercept = np.ones((len(blocks.subjects), 1))
+    x_all = np.hstack([intercept, blocks.covariates])
+    for rows, f_cols, t_cols in _block_pairs(~np.isnan(fv), ~np.isnan(tv), blocks.covariate_ok):
+        n_rows = int(rows.sum())
+        n[np.ix_(t_cols, f_cols)] = n_rows
+        basis = _basis(x_all[rows])
+        dof = n_rows - basis.shape[1] - 1
+        if dof < 1:
+            notes[np.ix_(t_cols, f_cols)] = f"too few subjects (n={n_rows}) for {basis.shape[1] + 1} parameters"
+            continue
+        fy = _take(fv, rows, f_cols)
+        ry = _residualise(fy, basis)
+        syy = np.einsum("ij,ij->j", ry, ry)
+        y_scale = fy.var(axis=0) * n_rows
+        for chunk in _target_chunks(t_cols, len(f_cols)):
+            tx = _take(tv, rows, chunk)
+            rx = _residualise(tx, basis)
+            sxx = np.einsum("ij,ij->j", rx, rx)
+            x_scale = tx.var(axis=0) * n_rows
+            sxy = rx.T @ ry
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b = sxy / sxx[:, None]
+                rss = np.maximum(syy[None, :] - b * sxy, 0.0)
+                s = np.sqrt(rss / dof / sxx[:, None])
+                tt = b / s
+            bad_t = sxx <= 1e-12 * np.maximum(x_scale, np.finfo(float).tiny)
+            bad_f = syy <= 1e-24 * np.maximum(y_scale, np.finfo(float).tiny)
+            b[bad_t, :] = s[bad_t, :] = tt[bad_t, :] = np.nan
+            tt[:, bad_f] = np.nan
+            ix = np.ix_(chunk, f_cols)
+            beta[ix], se[ix], tstat[ix] = b, s, tt
+            df[ix] = dof
+            p[ix] = 2.0 * special.stdtr(dof, -np.abs(tt))
+            if bad_t.any():
+                notes[np.ix_(chunk[bad_t], f_cols)] = "target constant after adjusting for the covariates"
+            if bad_f.any():
+                notes[np.ix_(chunk, f_cols[bad_f])] = "feature constant after adjusting for the covariates"
+    model = "OLS: " + _model_text("feature", "target", blocks.design)
+    test = "two-sided t-test of the target coefficient (df = n - covariate rank - 2); q: Benjamini-Hochberg over the table"
+    logger.info("linear association: %d features x %d targets, %d subjects", nf, nt, len(blocks.subjects))
+    return _frame(
+        f.columns, t.columns, {"beta": beta, "se": se, "t": tstat, "df": df, "p": p, "n": n}, notes, model, test, LINEAR_COLUMNS
+    )
+
+
+# --------------------------------------------------------------------------- partial Spearman
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    return stats.rankdata(values, axis=0, method="average") if values.size else values
+
+
+def partial_spearman(
+    features: pd.DataFrame,
+    targets: pd.DataFrame | pd.Series,
+    *,
+    covariates: pd.DataFrame | None = None,
+    categorical: Iterable[Hashable] = (),
+) -> pd.DataFrame:
+    """Spearman partial correlation of every (feature, target) pair given the covariates.
+
+    On the pair's subjects: feature, target and every design column are ranked (average ties;
+    a dummy's ranks span the same space as the dummy), feature and target ranks are residualised
+    on ``[1, ranked covariates]``, and ``r`` is the Pearson correlation of the residuals; two-sided
+    t-test, ``t = r sqrt(df / (1 - r^2))``, ``df = n - 2 - k`` with ``k`` the number of design
+    columns (a dummy constant on the pair's subjects is left out and not counted). Without covariates this is Spearman's rho with scipy's t-test p-value.
+
+    Returns one row per (target, feature), targets outer, columns :data:`SPEARMAN_COLUMNS`.
+    """
+    f = _numeric_table(features, "features")
+    t = _numeric_table(targets, "targets")
+    blocks = _prepare(f, t, covariates, categorical)
+    fv = f.loc[blocks.subjects].to_numpy()
+    tv = t.loc[blocks.subjects].to_numpy()
+    nf, nt = fv.shape[1], tv.shape[1]
+    k = blocks.covariates.shape[1]
+    shape = (nt, nf)
+    r, tstat, df, p = (np.full(shape, np.nan) for _ in range(4))
+    n = np.zeros(shape, dtype="int64")
+    notes = np.full(shape, "", dtype=object)
+    for rows, f_cols, t_cols in _block_pairs(~np.isnan(fv), ~np.isnan(tv), blocks.covariate_ok):
+        n_rows = int(rows.sum())
+        n[np.ix_(t_cols, f_cols)] = n_rows
+        basis = _basis(np.hstack([np.ones((n_rows, 1)), _rank(blocks.covariates[rows])]))
+        dof = n_rows - 1 - basis.shape[1]  # n - 2 - k, k = covariate columns not constant here
+        if dof < 1:
+            notes[np.ix_(t_cols, f_cols)] = f"too few subjects (n={n_rows}) for {k} covariate columns"
+            continue
+        ry = _residualise(_rank(_take(fv, rows, f_cols)), basis)
+        syy = np.einsum("ij,ij->j", ry, ry)
+        for chunk in _target_chunks(t_cols, len(f_cols)):
+            rx = _residualise(_rank(_take(tv, rows, chunk)), basis)
+            sxx = np.einsum("ij,ij->j", rx, rx)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rr = np.clip((rx.T @ ry) / np.sqrt(sxx[:, None] * syy[None, :]), -1.0, 1.0)
+                tt = rr * np.sqrt(dof / (1.0 - rr**2))
+            const_t = sxx <= 1e-20 * n_rows**3
+            const_f = syy <= 1e-20 * n_rows**3
+            rr[const_t, :] = np.nan
+            rr[:, const_f] = np.nan
+            tt[np.isnan(rr)] = np.nan
+            ix = np.ix_(chunk, f_cols)
+            r[ix], tstat[ix] = rr, tt
+            df[ix] = dof
+            pp = 2.0 * special.stdtr(dof, -np.abs(tt))
+            pp[np.isclose(rr**2, 1.0)] = 0.0
+            p[ix] = pp
+            if const_t.any():
+                notes[np.ix_(chunk[const_t], f_cols)] = "target ranks constant after adjusting for the covariates"
+            if const_f.any():
+                notes[np.ix_(chunk, f_cols[const_f])] = "feature ranks constant after adjusting for the covariates"
+    model = "Spearman partial correlation: rank(feature), rank(target) | " + (
+        " + ".join(blocks.design.term_names) if blocks.design.terms else "(no covariates)"
+    )
+    test = "two-sided t-test of r (df = n - 2 - k covariate columns); q: Benjamini-Hochberg over the table"
+    return _frame(f.columns, t.columns, {"r": r, "t": tstat, "df": df, "p": p, "n": n}, notes, model, test, SPEARMAN_COLUMNS)
+
+
+# --------------------------------------------------------------------------- logistic
+
+
+@dataclass
+class _LogitFit:
+    beta: np.ndarray  # (F, P) on the standardised scale; column 0 = feature
+    cov: np.ndarray  # (F, P, P) inverse Hessian at beta
+    converged: np.ndarray  # (F,)
+    iterations: np.ndarray  # (F,)
+    mu: np.ndarray  # (n, F) fitted probabilities (masked subjects arbitrary)
+    singular: np.ndarray  # (F,) Hessian not invertible
+
+
+def _newton(x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max_iter: int, tol: float) -> _LogitFit:
+    """Batched Newton-Raphson: ``x_f`` (n, F) standardised features (0 where masked), ``c`` (n, Pc) covariates with const.
+
+    Parameters per feature: ``[feature, const, covariates...]``. A step longer than 5 (standardised
+    units) is shortened to 5, which changes the path, not the fixed point.
+    """
+    n, nfeat = x_f.shape
+    pc = c.shape[1]
+    p = pc + 1
+    upper = np.triu_indices(pc)
+    cc = c[:, upper[0]] * c[:, upper[1]]  # products of covariate pairs, for the covariate block of every Hessian
+    weights = None if mask.all() else mask.astype("float64")
+    beta = np.zeros((nfeat, p))
+    converged = np.zeros(nfeat, dtype=bool)
+    singular = np.zeros(nfeat, dtype=bool)
+    iterations = np.zeros(nfeat, dtype="int64")
+
+    def hessian_gradient(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        xf = x_f[:, cols]
+        b = beta[cols]
+        mu = special.expit(xf * b[:, 0] + c @ b[:, 1:].T)
+        w = mu * (1.0 - mu)
+        r = y[:, None] - mu
+        if weights is not None:
+            w *= weights[:, cols]
+            r *= weights[:, cols]
+        wx = w * xf
+        h = np.empty((len(cols), p, p))
+        h[:, 0, 0] = np.einsum("nf,nf->f", wx, xf)
+        hfc = wx.T @ c
+        h[:, 0, 1:] = hfc
+        h[:, 1:, 0] = hfc
+        block = w.T @ cc
+        h[:, 1 + upper[0], 1 + upper[1]] = block
+        h[:, 1 + upper[1], 1 + upper[0]] = block
+        g = np.empty((len(cols), p))
+        g[:, 0] = np.einsum("nf,nf->f", r, xf)
+        g[:, 1:] = r.T @ c
+        return h, g, mu
+
+    def solve(h: np.ndarray, g: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        try:
+            return np.linalg.solve(h, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            out = np.empty_like(g)
+            for i in range(len(cols)):
+                try:
+                    out[i] = np.linalg.solve(h[i], g[i])
+                except np.linalg.LinAlgError:
+                    out[i] = np.linalg.lstsq(h[i], g[i], rcond=None)[0]
+                    singular[cols[i]] = True
+            return out
+
+    active = np.arange(nfeat)
+    for it in range(1, max_iter + 1):
+        if active.size == 0:
+            break
+        h, g, _ = hessian_gradient(active)
+        step = solve(h, g, active)
+        step[~np.isfinite(step)] = 0.0
+        longest = np.abs(step).max(axis=1)
+        step[longest > 5.0] *= (5.0 / longest[longest > 5.0])[:, None]
+        beta[active] += step
+        iterations[active] = it
+        done = np.abs(step).max(axis=1) < tol
+        converged[active[done]] = True
+        active = active[~done]
+    everything = np.arange(nfeat)
+    h, _, mu = hessian_gradient(everything)
+    try:
+        cov = np.linalg.inv(h)
+    except np.linalg.LinAlgError:
+        cov = np.full_like(h, np.nan)
+        for i in range(nfeat):
+            try:
+                cov[i] = np.linalg.inv(h[i])
+            except np.linalg.LinAlgError:
+                singular[i] = True
+    return _LogitFit(beta, cov, converged, iterations, mu, singular)
+
+
+def _newton_chunked(x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max_iter: int, tol: float) -> _LogitFit:
+    """:func:`_newton` over blocks of features small enough to stay in cache (about 128k values each)."""
+    step = max(16, 131_072 // max(1, x_f.shape[0]))
+    if x_f.shape[1] <= step:
+        return _newton(x_f, c, y, mask, max_iter, tol)
+    parts = [
+        _newton(np.ascontiguousarray(x_f[:, i : i + step]), c, y, np.ascontiguousarray(mask[:, i : i + step]), max_iter, tol)
+        for i in range(0, x_f.shape[1], step)
+    ]
+    return _LogitFit(
+        np.concatenate([f.beta for f in parts]),
+        np.concatenate([f.cov for f in parts]),
+        np.concatenate([f.converged for f in parts]),
+        np.concatenate([f.iterations for f in parts]),
+        np.concatenate([f.mu for f in parts], axis=1),
+        np.concatenate([f.singular for f in parts]),
+    )
+
+
+def _separated(x: np.ndarray, y: np.ndarray) -> bool:
+    """Konis (2007): is there a direction b != 0 with s_i x_i b >= 0 for every subject (s = +-1)?"""
+    s = 2.0 * y - 1.0
+    a = x * s[:, None]
+    res = optimize.linprog(
+        c=-a.sum(axis=0), A_ub=-a, b_ub=np.zeros(len(y)), bounds=[(-1.0, 1.0)] * x.shape[1], method="highs"
+    )
+    return bool(res.status == 0 and -res.fun > 1e-6 * max(1.0, len(y) ** 0.5))
+
+
+def logistic_association(
+    features: pd.DataFrame,
+    markers: pd.DataFrame | pd.Series,
+    *,
+    covariates: pd.DataFrame | None = None,
+    categorical: Iterable[Hashable] = (),
+    max_iter: int = 100,
+    tol: float = 1e-8,
+) -> pd.DataFrame:
+    """Logistic ``marker ~ 1 + feature + covariates`` for every (feature, marker); Wald test of the feature.
+
+    ``markers`` are binary: 0/1 numbers or two text levels, one of them recognisable as positive
+    (see :func:`~kg.analysis.stats.design.binary_marker`; code others with it first). Features are
+    standardised for the fit and the coefficient mapped back (exact: the Wald z is invariant).
+    Convergence: every coefficient moves less than ``tol`` (standardised scale) in a Newton step.
+
+    A pair is ``converged=False`` with NaN ``p`` and a ``note`` when the fit does not converge in
+    ``max_iter`` iterations, its Hessian is singular, or the marker is (quasi-)completely
+    separated by the feature and covariates (a linear program, run for fits that did not
+    converge or have extreme coefficients or fitted probabilities) -- a maximum-likelihood
+    estimate does not exist then, and no p-value is given.
+
+    Returns one row per (marker, feature), markers outer, columns :data:`LOGISTIC_COLUMNS`
+    (``target`` = marker; ``beta`` log-odds per unit of the feature, ``odds_ratio = exp(beta)``).
+    """
+    f = _numeric_table(features, "features")
+    raw = markers.to_frame() if isinstance(markers, pd.Series) else markers
+    mk = pd.DataFrame({c: binary_marker(raw[c]) for c in raw.columns}, index=raw.index)
+    blocks = _prepare(f, mk, covariates, categorical)
+    fv = f.loc[blocks.subjects].to_numpy()
+    yv = mk.loc[blocks.subjects].to_numpy(dtype="float64")
+    nf, nt = fv.shape[1], yv.shape[1]
+    shape = (nt, nf)
+    beta, se, z, p = (np.full(shape, np.nan) for _ in range(4))
+    n = np.zeros(shape, dtype="int64")
+    n_pos = np.zeros(shape, dtype="int64")
+    converged = np.zeros(shape, dtype=bool)
+    iterations = np.zeros(shape, dtype="int64")
+    notes = np.full(shape, "", dtype=object)
+    cov_all = blocks.covariates
+    for j in range(nt):
+        base = blocks.covariate_ok & ~np.isnan(yv[:, j])
+        y = yv[base, j]
+        x_f = fv[base]
+        c = cov_all[base]
+        obs = ~np.isnan(x_f)
+        n[j] = obs.sum(axis=0)
+        n_pos[j] = (obs & (y[:, None] == 1)).sum(axis=0)
+        # standardise covariates (affine: leaves the feature coefficient unchanged)
+        if c.shape[1]:
+            sd = c.std(axis=0)
+            keep = sd > 0
+            c = (c[:, keep] - c[:, keep].mean(axis=0)) / sd[keep]
+            if c.shape[1] and np.linalg.matrix_rank(c) < c.shape[1]:
+                c = c[:, _independent_columns(c)]
+        c = np.hstack([np.ones((len(y), 1)), c])
+        # standardise each feature on its own subjects
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(np.where(obs, x_f, np.nan), axis=0)
+            sd = np.nanstd(np.where(obs, x_f, np.nan), axis=0)
+        usable = (sd > 0) & (n[j] - n_pos[j] > 0) & (n_pos[j] > 0) & (n[j] > c.shape[1] + 1)
+        for col in np.flatnonzero(~usable):
+            notes[j, col] = (
+                "feature constant" if not sd[col] > 0 else
+                "one class only" if n_pos[j, col] in (0, n[j, col]) else "too few subjects"
+            )
+        cols = np.flatnonzero(usable)
+        if cols.size == 0:
+            continue
+        xs = np.where(obs[:, cols], (x_f[:, cols] - mean[cols]) / sd[cols], 0.0)
+        fit = _newton_chunked(xs, c, y, obs[:, cols], max_iter, tol)
+        b = fit.beta[:, 0] / sd[cols]
+        s = np.sqrt(fit.cov[:, 0, 0]) / sd[cols]
+        zz = fit.beta[:, 0] / np.sqrt(fit.cov[:, 0, 0])
+        ok = fit.converged & ~fit.singular & np.isfinite(zz)
+        masked_mu = np.where(obs[:, cols], fit.mu, 0.5)
+        extreme = (np.minimum(masked_mu, 1.0 - masked_mu).min(axis=0) < 1e-8) | (np.abs(fit.beta).max(axis=1) > 15.0)
+        suspect = ~ok | extreme
+        for i in np.flatnonzero(suspect):
+            col = cols[i]
+            rows = obs[:, col]
+            xi = np.hstack([xs[rows, i : i + 1], c[rows]])
+            if _separated(xi, y[rows]):
+                complete = bool(np.all(np.abs(fit.mu[rows, i] - y[rows]) < 1e-4))
+                notes[j, col] = ("complete" if complete else "quasi-complete") + " separation: no maximum-likelihood estimate"
+                ok[i] = False
+            elif not fit.converged[i]:
+                notes[j, col] = f"no convergence in {max_iter} Newton iterations"
+            elif fit.singular[i] or not np.isfinite(zz[i]):
+                notes[j, col] = "singular information matrix"
+        beta[j, cols] = b
+        se[j, cols] = np.where(ok, s, np.nan)
+        z[j, cols] = np.where(ok, zz, np.nan)
+        p[j, cols] = np.where(ok, 2.0 * special.ndtr(-np.abs(zz)), np.nan)
+        converged[j, cols] = ok
+        iterations[j, cols] = fit.iterations
+        beta[j, cols] = np.where(ok, b, np.nan)
+    model = "logistic: " + _model_text("marker", "feature", blocks.design)
+    test = "two-sided Wald z-test of the feature coefficient; q: Benjamini-Hochberg over the table"
+    with np.errstate(over="ignore"):
+        odds = np.exp(beta)
+    return _frame(
+        f.columns, mk.columns,
+        {"beta": beta, "se": se, "z": z, "p": p, "odds_ratio": odds, "n": n, "n_positive": n_pos,
+         "converged": converged, "iterations": iterations},
+        notes, model, test, LOGISTIC_COLUMNS,
+    )
+
+
+def _independent_columns(c: np.ndarray) -> np.ndarray:
+    """Mask of a maximal set of linearly independent columns (greedy, in order)."""
+    keep: list[int] = []
+    for i in range(c.shape[1]):
+        if np.linalg.matrix_rank(c[:, keep + [i]]) == len(keep) + 1:
+            keep.append(i)
+    mask = np.zeros(c.shape[1], dtype=bool)
+    mask[keep] = True
+    return mask
