@@ -138,10 +138,10 @@ def read_gene_ranges(
     """Read gene ranges: ``glist`` (chromosome, start, end, symbol), ``gtf`` or ``gff3`` (from the suffix).
 
     The build is ``build``, else the one the file states (``#!genome-build``), else one named in the file
-    name (``glist-hg19``); a file that states a build other than ``build`` is an error.
+    name (``glist-hg19``); a header or file name naming another build than ``build`` is an error.
 
     :raises GenotypeError: a malformed line (named), or no build known.
-    :raises BuildMismatchError: ``build`` disagrees with the build the file states.
+    :raises BuildMismatchError: ``build`` disagrees with the build the file states or its name says.
     """
     path = Path(path)
     if not path.is_file():
@@ -156,7 +156,11 @@ def read_gene_ranges(
     if wanted and stated and wanted != stated:
         raise BuildMismatchError(f"{path}: the file states genome build {stated} but build={build!r} was given")
     from_name = _BUILD_IN_NAME.search(path.name)
-    chosen = wanted or stated or (normalise_build(from_name.group(1)) if from_name else None)
+    named = normalise_build(from_name.group(1)) if from_name else None
+    if wanted and named and wanted != named:
+        raise BuildMismatchError(f"{path}: the file name says {from_name.group(1) if from_name else ''} "
+                                 f"({named}) but build={build!r} was given; rename the file if the name is wrong")
+    chosen = wanted or stated or named
     if chosen is None:
         raise GenotypeError(path, "genome build unknown", hint="give build='GRCh37' or 'GRCh38'")
     if not wanted:
@@ -173,7 +177,8 @@ def variants_to_genes(
 
     ``variants`` has id, chrom, pos (a genotype source's variant table); ``build`` is their genome build.
     Returns columns variant, chrom, pos, symbol, gene_id, start, end, distance (0 inside the gene, else bp
-    to the nearer end), ordered as the variants then by gene start.
+    to the nearer end), ordered as the variants then by gene start; one row per variant and gene (a gene
+    with several ranges keeps its nearest).
 
     :raises BuildMismatchError: ``build`` is unknown (None) or differs from ``genes.build``.
     """
@@ -227,4 +232,6 @@ def variants_to_genes(
         "distance": distance.astype(np.int64),
         "_v": variant_index,
     })
+    # a gene listed with several ranges (glist repeats some symbols) links once, by its nearest range
+    out = out.sort_values(["_v", "distance", "start"], kind="stable").drop_duplicates(["_v", "symbol", "gene_id"])
     return out.sort_values(["_v", "start", "symbol"], kind="stable").drop(columns="_v").reset_index(drop=True)
