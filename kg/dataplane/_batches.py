@@ -165,21 +165,13 @@ class WideBatches:
             arrays.append(pa.array(rep, type=pa.int64()))
             key_values.append(rep)
         self._check_keys(key_values, subjects)
-        numeric = [v for v in self.variables if v not in self.categorical]
-        converted = self._numeric_block(frame, numeric, subjects) if numeric else None
-        index = {v: j for j, v in enumerate(numeric)}
-        position = {v: j for j, v in enumerate(self.variables)}
         assert self._counts is not None
-        for v in self.variables:
-            if v in self.categorical:
-                array, count = self._categorical(frame[v], v)
+        for position, name in enumerate(self.variables):
+            if name in self.categorical:
+                array, count = self._categorical(frame[name], name)
             else:
-                assert converted is not None
-                values, present = converted
-                column = values[index[v]]
-                array = pa.array(column, mask=~present[index[v]]) if n else pa.array(column)
-                count = int(present[index[v]].sum())
-            self._counts[position[v]] += count
+                array, count = self._numeric(frame[name], name, subjects)
+            self._counts[position] += count
             arrays.append(array)
         table = pa.Table.from_arrays(arrays, schema=self.schema)
         self.rows += n
@@ -220,35 +212,28 @@ class WideBatches:
                 )
             seen.add(key)
 
-    def _numeric_block(
-        self, frame: pd.DataFrame, names: list[str], subjects: list[str]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(values, present), both variables x rows, C-contiguous rows, checked."""
-        part = frame[names]
-        fast = all(pd.api.types.is_float_dtype(t) and not isinstance(t, pd.api.extensions.ExtensionDtype)
-                   for t in part.dtypes)
-        if fast:
-            values = np.ascontiguousarray(part.to_numpy(dtype=np.float64).T)
+    def _numeric(self, series: pd.Series, name: str, subjects: list[str]) -> tuple[pa.Array, int]:
+        """One checked numeric column as an Arrow array (NaN -> null) and its count of values."""
+        dtype = series.dtype
+        if dtype == np.float64 or dtype == np.float32:
+            values = series.to_numpy()
         else:
-            values = np.empty((len(names), len(part)), dtype=np.float64)
-            for j, name in enumerate(names):
-                values[j] = self._to_float(part[name], name, subjects)
-        if self.dtype != np.float64:
+            values = self._to_float(series, name, subjects)
+        if self.dtype != values.dtype:
             with np.errstate(over="ignore"):
                 narrowed = values.astype(self.dtype)
             overflow = np.isinf(narrowed) & np.isfinite(values)
             if overflow.any():
-                j, i = map(int, np.argwhere(overflow)[0])
-                raise self.error(f"{values[j, i]!r} does not fit in {self.dtype}", row=i, subject=subjects[i],
-                                 column=names[j])
+                i = int(np.argmax(overflow))
+                raise self.error(f"{float(values[i])!r} does not fit in {self.dtype}", row=i, subject=subjects[i], column=name)
             values = narrowed
-        present = ~np.isnan(values)
         infinite = np.isinf(values)
         if infinite.any():
-            j, i = map(int, np.argwhere(infinite)[0])
-            raise self.error(f"non-finite value {values[j, i]!r}", row=i, subject=subjects[i], column=names[j],
+            i = int(np.argmax(infinite))
+            raise self.error(f"non-finite value {float(values[i])!r}", row=i, subject=subjects[i], column=name,
                              hint="leave the cell empty for a missing value")
-        return values, present
+        array = pa.array(values, from_pandas=True)
+        return array, len(array) - array.null_count
 
     def _to_float(self, series: pd.Series, name: str, subjects: list[str]) -> np.ndarray:
         dtype = series.dtype

@@ -234,7 +234,14 @@ class DataPlane:
         self._verified[file.path] = stamp
 
     def info(self, file: MatrixFile | str) -> MatrixInfo:
-        """What a file holds (column map, levels, keys, layout), read from its Parquet footer."""
+        """What a file holds (column map, levels, keys, layout), read from its Parquet footer.
+
+        A record is verified first (see :meth:`verify`); a bare path is read as it is.
+
+        :raises MatrixIntegrityError: the file is missing, changed, or not an igkg matrix.
+        """
+        if isinstance(file, MatrixFile):
+            self.verify(file)
         rel = file.path if isinstance(file, MatrixFile) else str(file)
         path = self._path(rel)
         try:

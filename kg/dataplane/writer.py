@@ -396,7 +396,7 @@ class MatrixWriter:
         infinite = np.isinf(values)
         if infinite.any():
             i, j = map(int, np.argwhere(infinite)[0])
-            raise DataPlaneError(self.origin, f"non-finite value {values[i, j]!r}", row=len(self._variables) + i + 1,
+            raise DataPlaneError(self.origin, f"non-finite value {float(values[i, j])!r}", row=len(self._variables) + i + 1,
                                  subject=self._subjects[j], column=labels[i])
         empty = np.isnan(values).all(axis=1)
         if empty.any():
@@ -409,7 +409,7 @@ class MatrixWriter:
             overflow = np.isinf(narrowed)
             if overflow.any():
                 i, j = map(int, np.argwhere(overflow)[0])
-                raise DataPlaneError(self.origin, f"{values[i, j]!r} does not fit in {self.dtype}",
+                raise DataPlaneError(self.origin, f"{float(values[i, j])!r} does not fit in {self.dtype}",
                                      subject=self._subjects[j], column=labels[i])
             values = narrowed
         self._variables.extend(labels)

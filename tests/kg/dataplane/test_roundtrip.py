@@ -19,7 +19,7 @@ FEATURE = "http://example.org/igkg/feature/"
 def with_subjects(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
     """The table with its id column replaced by a ``subject`` IRI column."""
     subject = (SUBJECT + frame[id_column].astype(str)).rename("subject")
-    return pd.concat([subject, frame.drop(columns=[id_column])], axis=1)
+    return pd.concat([subject, frame.drop(columns=[id_column])], axis=1).copy()
 
 
 def stored_files(plane: DataPlane) -> list[str]:
