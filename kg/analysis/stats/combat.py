@@ -28,9 +28,9 @@ subject, a covariate confounded with the batch, a missing value, an unknown batc
 >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
 >>> result = combat(data, pd.Series(["A", "A", "A", "B", "B", "B"]), eb=False)
 >>> result.data.groupby(["A", "A", "A", "B", "B", "B"]).mean().round(3)
-      f1     f2
-A  4.500  4.000
-B  4.500  4.000
+    f1   f2
+A  4.5  4.0
+B  4.5  4.0
 """
 
 from __future__ import annotations
