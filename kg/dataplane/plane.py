@@ -15,14 +15,22 @@ import os
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
 from kg.dataplane import _read
-from kg.dataplane._fs import atomic_write_json, fsync_dir, local_root, prune_empty_dirs, read_json, remove_tree, sha256_file
+from kg.dataplane._fs import (
+    atomic_write_json,
+    fsync_dir,
+    local_root,
+    prune_empty_dirs,
+    read_json,
+    remove_tree,
+    sha256_file,
+)
 from kg.dataplane.errors import DataPlaneError, MatrixIntegrityError
 from kg.dataplane.records import KEY_COLUMNS, METADATA_KEY, MatrixFile, MatrixInfo, RecoveryReport
 from kg.dataplane.writer import DATA_FILE, LOCK, MANIFEST, STAGING, MatrixWriter
@@ -78,7 +86,7 @@ class DataPlane:
                 self._con.close()
                 self._con = None
 
-    def __enter__(self) -> DataPlane:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -255,7 +263,7 @@ class DataPlane:
         try:
             meta = pq.read_metadata(path).metadata or {}
             data = json.loads(meta[METADATA_KEY.encode()])
-        except Exception as exc:  # noqa: BLE001 - any unreadable footer is the same problem
+        except Exception as exc:
             source = file.source_key if isinstance(file, MatrixFile) else None
             raise MatrixIntegrityError(path, f"not a readable igkg matrix ({exc})", source_key=source) from exc
         info = MatrixInfo(

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg.dataplane._batches import WideBatches, column_map
-from kg.dataplane._fs import atomic_write_json, fsync_dir, prune_empty_dirs, remove_tree, sha256_file, slug
+from kg.dataplane._fs import atomic_write_json, fsync_dir, remove_tree, sha256_file, slug
 from kg.dataplane.errors import DataPlaneError
 from kg.dataplane.records import FORMAT_VERSION, LAYOUTS, METADATA_KEY, MatrixFile
 
@@ -133,7 +133,7 @@ class MatrixWriter:
             self._open_by_variable()
 
     # -- context manager ----------------------------------------------------------------
-    def __enter__(self) -> MatrixWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
@@ -275,7 +275,6 @@ class MatrixWriter:
         self._state = "aborted"
         self._unlock()
         remove_tree(self.staging)
-        prune_empty_dirs(self.staging.parent, self.plane.root)
         logger.info("aborted the %s matrix of %s", self.kind, self.source_key)
 
     # -- internals ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from kg.dataplane import DataPlane
 
+
 @pytest.fixture
 def plane(tmp_path: Path) -> DataPlane:
     """An empty data plane in a temporary store folder."""

@@ -48,12 +48,14 @@ def commit(plane: DataPlane, frame: pd.DataFrame, *, key: str = "radiomics-csv/n
 def refused(plane: DataPlane, frame: pd.DataFrame | list[object], **options: object) -> DataPlaneError:
     """Write ``frame`` (or these batches), expect a DataPlaneError, and check nothing is left."""
     batches = frame if isinstance(frame, list) else [frame.iloc[s:s + 40] for s in range(0, len(frame), 40)]
-    with pytest.raises(DataPlaneError) as caught:
-        with plane.stage("radiomics-csv/bad.csv", "v1", kind="radiomics", origin="bad.csv", **options) as writer:
-            for batch in batches:
-                writer.write(batch)
-            writer.prepare()
-            writer.finalise()
+    with (
+        pytest.raises(DataPlaneError) as caught,
+        plane.stage("radiomics-csv/bad.csv", "v1", kind="radiomics", origin="bad.csv", **options) as writer,
+    ):
+        for batch in batches:
+            writer.write(batch)
+        writer.prepare()
+        writer.finalise()
     assert stored_files(plane) == [], "a refused matrix left files behind"
     return caught.value
 
@@ -141,11 +143,13 @@ def test_missing_subject_and_no_rows(plane: DataPlane, table: pd.DataFrame) -> N
 
 
 def test_exception_inside_the_block_aborts(plane: DataPlane, table: pd.DataFrame) -> None:
-    with pytest.raises(RuntimeError, match="catalog commit failed"):
-        with plane.stage("radiomics-csv/t.csv", "v1", kind="radiomics") as writer:
-            writer.write(table)
-            writer.prepare()
-            raise RuntimeError("catalog commit failed")
+    with (
+        pytest.raises(RuntimeError, match="catalog commit failed"),
+        plane.stage("radiomics-csv/t.csv", "v1", kind="radiomics") as writer,
+    ):
+        writer.write(table)
+        writer.prepare()
+        raise RuntimeError("catalog commit failed")
     assert stored_files(plane) == []
 
 
