@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,3 +33,23 @@ def nsclc(shared_data: Path) -> Nsclc:
     shared = table.index.intersection(clinical.index, sort=False)
     assert len(shared) == 117
     return Nsclc(table.drop(columns=NON_FEATURES), table, clinical.loc[shared], clinical)
+
+
+@dataclass(frozen=True)
+class Interobserver:
+    """The Maastricht inter-observer study (FAIR IBSI tables): 21 NSCLC patients, 10 delineations each
+    (5 automatic, 5 visual; one patient has only the 5 visual). ``features``: the long Feature_table
+    joined to ImageSpace_table, so ``ROImask_name`` names the delineation of every row."""
+
+    features: pd.DataFrame
+
+
+@pytest.fixture(scope="session")
+def interobserver(shared_data: Path) -> Interobserver:
+    archive = shared_data / "radiomics" / "maastricht_interobserver" / "Interobserver-Radiomics_IBSI_tables.zip"
+    with zipfile.ZipFile(archive) as zf:
+        with zf.open("Feature_table.csv") as fh:
+            features = pd.read_csv(fh)
+        with zf.open("ImageSpace_table.csv") as fh:
+            spaces = pd.read_csv(fh)
+    return Interobserver(features.merge(spaces, on="ImageSpace_name", how="left", validate="many_to_one"))
