@@ -27,6 +27,7 @@ demo: install
 
 test: install
 	bash scripts/system-deps.sh
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 bench: install

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kg.associate import associate
+from kg.analysis.associations import associate
 
 __all__ = ["run"]
 

@@ -54,9 +54,11 @@ def _shared_data() -> Path:
 
 
 def _free_port() -> int:
-    from kg.endpoint.server import free_port
+    import socket
 
-    return free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:

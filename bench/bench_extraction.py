@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from loaders.pyradiomics_extract import extract_cases, load_settings, read_manifest
+from loaders.pyradiomics import extract_cases, load_settings, read_manifest
 
 __all__ = ["run"]
 

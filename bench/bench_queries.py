@@ -28,10 +28,10 @@ QUERY_TIMEOUT = 120
 def named_queries() -> dict[str, str]:
     """name -> final SPARQL text (defaults bound) of every named query that needs no argument."""
     try:
-        from kg.named_queries import load_queries
+        from kg.query.named import load_queries
     except ImportError:
         return {}
-    from kg.store import bind_values
+    from kg.query.binding import bind_values
 
     found = {}
     for name, query in load_queries().items():
@@ -68,7 +68,7 @@ def rdflib_child(source: str, queries_file: str) -> None:
     from rdflib import Graph
 
     from bench.bench_results import rdflib_rows
-    from kg.namespaces import PREFIXES
+    from kg.core.namespaces import PREFIXES
 
     queries = json.loads(Path(queries_file).read_text())
     graph = Graph()
@@ -110,7 +110,7 @@ def run_rdflib(source: Path, queries: dict[str, str], folder: Path, *, timeout: 
 
 def bench_named_queries(kg: Any, label: str, queries: dict[str, str], rdflib: dict[str, Any] | None, *, check: bool) -> list[Row]:
     """One row per named query: igkg median vs rdflib's; ``check`` applies the >= 5x target."""
-    from kg.named_queries import run_named_query
+    from kg.query.named import run_named_query
 
     rows = []
     ask = getattr(kg, "ask", None)

@@ -1,6 +1,6 @@
 """Deterministic N-Triples shaped like a real imaging-genomics graph, at any size.
 
-The shapes are igkg's own (``loaders/model.py``, ``loaders/genes.py``, ``loaders/ibsi.py``,
+The shapes are igkg's own (``loaders/_shapes.py``, ``loaders/_genes.py``, ``loaders/_ibsi.py``,
 ``loaders/reactome.py``): subjects in a cohort, one CT study, image and ROI each, ~1,300
 pyradiomics features per ROI over 14 image types (93 texture/intensity features per
 image type plus 14 shape features), an EGFR marker status per subject, up to 20,000 genes
@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from kg.namespaces import HGNC, IGKG, MESH, MESHV, NCBIGENE, OBO, PROV, RDF, RDFS, REACTOME, SKOS, XSD
-from loaders.base import DEFAULT_INSTANCE_BASE
+from kg.core.namespaces import HGNC, IGKG, MESH, MESHV, NCBIGENE, OBO, PROV, RDF, RDFS, REACTOME, SKOS, XSD
+from kg.core.iris import DEFAULT_INSTANCE_BASE
 
 __all__ = ["FEATURES", "IMAGE_TYPES", "Shape", "generate", "parse_size", "size_label"]
 

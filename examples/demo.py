@@ -65,7 +65,7 @@ def analyse(kg: KnowledgeGraph) -> Any:
     some subjects; both stay in the graph and the run reports the conflict). Every
     result goes into the graph (``q_max=1``) so the queries can rank them by q.
     """
-    from kg.associate import run_analysis, write_run
+    from kg.analysis.associations import run_analysis, write_run
 
     run = run_analysis(
         kg,
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print("associating every feature with EGFR mutation status ...", file=sys.stderr, flush=True)
         run = analyse(kg)
         print(f"analysis run {run.run_id}: {len(run.results)} tests, {int((run.results['q'] <= 0.05).sum())} with q <= 0.05")
-        from kg.reasoning import materialise
+        from kg.analysis.reasoning import materialise
 
         print("materialising inferences (owlready2 + HermiT) ...", file=sys.stderr, flush=True)
         print(materialise(kg).summary())

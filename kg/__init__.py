@@ -1,4 +1,7 @@
-"""igkg's store, query runner, networkx view and HTTP endpoint.
+"""igkg: an imaging-genomics knowledge graph. The package's folders are its layers:
+
+``kg.cli`` and ``kg.endpoint`` (the edge) -> ``kg.analysis`` -> ``kg.store`` (+ ``kg.dataplane``)
+-> ``loaders`` / ``kg.query`` / ``kg.views`` -> ``kg.core``; imports point down only.
 
 >>> from kg import KnowledgeGraph
 >>> KnowledgeGraph(None).query("ASK { ?s ?p ?o }")
@@ -7,7 +10,7 @@ False
 
 from __future__ import annotations
 
+from kg.core.version import __version__
 from kg.store import KnowledgeGraph
-from kg.version import __version__
 
 __all__ = ["KnowledgeGraph", "__version__"]

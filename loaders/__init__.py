@@ -1,46 +1,92 @@
-"""The loader registry: every ``loaders/<format>.py`` module that defines ``LOADER``.
+"""The loaders: one module per source format, named as its kind, and the one registry of them.
 
-``LOADERS`` is a dict sorted by kind; ``infer_kind`` picks a kind from a file name
-(never from file content) and refuses when the name is ambiguous.
+``LOADERS`` is a literal, sorted mapping kind -> ``Loader``; ``ALIASES`` maps other names
+of a kind (the module name spelled with ``_``, former module names) to it. ``infer_kind``
+picks a kind from a file name (never from file content) and refuses when the name is
+ambiguous. Modules whose name starts with ``_`` are helpers, not loaders. Loaders import
+only ``kg.core`` and these helpers: they never touch a store.
+
+>>> get_loader("gene_info").kind
+'gene-info'
+>>> list(LOADERS) == sorted(LOADERS)
+True
 """
 
 from __future__ import annotations
 
 import fnmatch
-import importlib
-import pkgutil
 from pathlib import Path
 
-from kg.errors import LoadError
-from loaders.base import LoadContext, Loader, LoadReport, Triple
+from kg.core.errors import LoadError
+from loaders import (
+    associations,
+    clinical,
+    expression,
+    gaf,
+    gene_disease,
+    gene_info,
+    gmt,
+    hgnc,
+    maf,
+    mesh_rdf,
+    mesh_xml,
+    obo,
+    pyradiomics,
+    pyradiomics_csv,
+    radiomics_csv,
+    rdf,
+    reactome,
+    umls,
+    vasari,
+)
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
 
-__all__ = ["LOADERS", "LoadContext", "LoadReport", "Loader", "Triple", "get_loader", "infer_kind"]
+__all__ = ["ALIASES", "LOADERS", "LoadContext", "LoadReport", "Loader", "Triple", "get_loader", "infer_kind"]
 
-
-def _discover() -> dict[str, Loader]:
-    found: dict[str, Loader] = {}
-    for module_info in pkgutil.iter_modules(__path__):
-        if module_info.name.startswith("_") or module_info.name == "base":
-            continue
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
-        declared = getattr(module, "LOADERS", None) or (
-            [module.LOADER] if hasattr(module, "LOADER") else []
-        )
-        for loader in declared:
-            if loader.kind in found:
-                raise RuntimeError(f"two loaders claim kind {loader.kind!r}")
-            found[loader.kind] = loader
-    return dict(sorted(found.items()))
-
-
-LOADERS: dict[str, Loader] = _discover()
+LOADERS: dict[str, Loader] = {
+    "associations": associations.LOADER,
+    "clinical": clinical.LOADER,
+    "expression": expression.LOADER,
+    "gaf": gaf.LOADER,
+    "gene-disease": gene_disease.LOADER,
+    "gene-info": gene_info.LOADER,
+    "gmt": gmt.LOADER,
+    "hgnc": hgnc.LOADER,
+    "maf": maf.LOADER,
+    "mesh-rdf": mesh_rdf.LOADER,
+    "mesh-xml": mesh_xml.LOADER,
+    "obo": obo.LOADER,
+    "pyradiomics": pyradiomics.LOADER,
+    "pyradiomics-csv": pyradiomics_csv.LOADER,
+    "radiomics-csv": radiomics_csv.LOADER,
+    "rdf": rdf.LOADER,
+    "reactome": reactome.LOADER,
+    "umls": umls.LOADER,
+    "vasari": vasari.LOADER,
+}
 """kind -> Loader, sorted by kind."""
+
+ALIASES: dict[str, str] = {
+    **{kind.replace("-", "_"): kind for kind in LOADERS if "-" in kind},
+    "published-associations": "associations",
+    "published_associations": "associations",
+    "pyradiomics-extract": "pyradiomics",
+    "pyradiomics_extract": "pyradiomics",
+}
+"""Other names of a kind: module names (``gene_info``) and former module names."""
+
+assert list(LOADERS) == sorted(LOADERS), "keep LOADERS sorted by kind"
+assert all(kind == loader.kind for kind, loader in LOADERS.items()), "a LOADERS key must be its loader's kind"
+assert not set(ALIASES) & set(LOADERS), "an alias must not shadow a kind"
 
 
 def get_loader(kind: str) -> Loader:
-    """The loader for ``kind``, or a ``LoadError`` listing the kinds there are."""
+    """The loader for ``kind`` (or one of its ``ALIASES``).
+
+    :raises LoadError: no such kind (the message lists the kinds there are).
+    """
     try:
-        return LOADERS[kind]
+        return LOADERS[ALIASES.get(kind, kind)]
     except KeyError:
         raise LoadError(
             kind, f"unknown kind {kind!r}", hint="one of: " + ", ".join(LOADERS)
@@ -48,7 +94,10 @@ def get_loader(kind: str) -> Loader:
 
 
 def infer_kind(path: Path) -> str:
-    """The kind implied by a file or folder name, or ``LoadError`` if none or several match."""
+    """The kind implied by a file or folder name.
+
+    :raises LoadError: no kind, or several, match the name (give ``--kind``).
+    """
     name = path.name.lower()
     matches = [
         kind

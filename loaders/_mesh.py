@@ -19,8 +19,8 @@ from pathlib import Path
 
 from rdflib import Literal, URIRef
 
-from kg.namespaces import IGKG, MESH, MESHV, RDF, RDFS, SKOS
-from loaders.base import LoadContext, LoadReport, Triple
+from kg.core.namespaces import IGKG, MESH, MESHV, RDF, RDFS, SKOS
+from loaders._contract import LoadContext, LoadReport, Triple
 
 __all__ = ["Descriptor", "descriptor_triples", "hierarchy_triples", "index_owners", "mesh_year", "parent_tree_number"]
 

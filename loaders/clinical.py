@@ -36,11 +36,13 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.errors import LoadError
-from kg.namespaces import IGKG, expand
-from loaders import model
-from loaders.base import LoadContext, Loader, LoadReport, TableRow, Triple, iter_lines, iter_table
-from loaders.genes import resolver_for
+from kg.core.errors import LoadError
+from kg.core.files import delimiter_for
+from kg.core.namespaces import IGKG, expand
+from loaders import _shapes as model
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import TableRow, iter_lines, iter_table
+from loaders._genes import resolver_for
 
 __all__ = ["LOADER", "diagnosis_iri", "is_missing"]
 
@@ -95,14 +97,6 @@ def diagnosis_iri(text: str) -> URIRef | None:
     return URIRef(iri) if iri else None
 
 
-def _delimiter(path: Path, context: LoadContext) -> str:
-    given = context.option("sep")
-    if given:
-        return "\t" if str(given).lower() in ("tab", "\\t") else str(given)
-    name = path.name.lower().removesuffix(".gz")
-    return "," if name.endswith(".csv") else "\t"
-
-
 def _header_rows(path: Path, context: LoadContext, delimiter: str) -> int:
     """How many rows precede the data: 1, or 3 in a TCGA Biotab file (names, alt names, CDE_ID)."""
     given = context.option("header_rows")
@@ -142,7 +136,7 @@ def _pick(header: list[str], context: LoadContext, option: str, field: str, path
 
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     """Yield the subjects of a clinical table with their clinical facts and marker statuses."""
-    delimiter = _delimiter(path, context)
+    delimiter = delimiter_for(path, context.option("sep"))
     skip = _header_rows(path, context, delimiter)
     rows = _rows(path, context, delimiter, skip)
     first = next(rows, None)

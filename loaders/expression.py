@@ -32,11 +32,13 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from kg.errors import ConfigError, LoadError
-from kg.namespaces import IGKG
-from loaders import model
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
-from loaders.genes import ensembl_iri, gene_iri, resolver_for
+from kg.core.errors import ConfigError, LoadError
+from kg.core.files import delimiter_for
+from kg.core.namespaces import IGKG
+from loaders import _shapes as model
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
+from loaders._genes import ensembl_iri, gene_iri, resolver_for
 
 __all__ = ["LOADER", "sample_rule"]
 
@@ -80,14 +82,6 @@ def sample_rule(rule: str) -> Callable[[str], str | None]:
 
         return by_regex
     raise ConfigError(f"unknown sample_rule {rule!r}; use identity, tcga or regex:<pattern>")
-
-
-def _delimiter(path: Path, context: LoadContext) -> str:
-    given = context.option("sep")
-    if given:
-        return "\t" if str(given).lower() in ("tab", "\\t") else str(given)
-    name = path.name.lower().removesuffix(".gz").removesuffix(".bz2")
-    return "," if name.endswith(".csv") else "\t"
 
 
 def _records(path: Path, context: LoadContext, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -169,7 +163,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     header_rows = int(context.option("header_rows", 1))
     to_subject = sample_rule(str(context.option("sample_rule", "identity")))
     genes = _Genes(context, report, None if ids == "auto" else ids, path)
-    records = _records(path, context, _delimiter(path, context))
+    records = _records(path, context, delimiter_for(path, context.option("sep")))
     first = next(records, None)
     if first is None:
         raise LoadError(path, "the file is empty", line=1)

@@ -26,10 +26,11 @@ from pathlib import Path
 
 from rdflib import Literal, URIRef
 
-from kg.errors import LoadError
-from kg.namespaces import DCT, GO, IGKG, RDF, expand
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
-from loaders.genes import resolve_or_report, resolver_for
+from kg.core.errors import LoadError
+from kg.core.namespaces import DCT, GO, IGKG, RDF, expand
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
+from loaders._genes import resolve_or_report, resolver_for
 
 __all__ = ["COLUMNS", "LOADER"]
 

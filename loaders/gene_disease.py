@@ -37,10 +37,11 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.errors import LoadError
-from kg.namespaces import DCT, IGKG, MEDGEN, OMIM, RDF, RDFS, SKOS, UMLS
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines, iter_table
-from loaders.genes import gene_iri
+from kg.core.errors import LoadError
+from kg.core.namespaces import DCT, IGKG, MEDGEN, OMIM, RDF, RDFS, SKOS, UMLS
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines, iter_table
+from loaders._genes import gene_iri
 
 __all__ = ["LAYOUTS", "LOADER", "disease_iri"]
 

@@ -19,9 +19,10 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from kg.errors import LoadError
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
-from loaders.genes import GeneRecord, gene_triples, normalise_ensembl, normalise_hgnc
+from kg.core.errors import LoadError
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
+from loaders._genes import GeneRecord, gene_triples, normalise_ensembl, normalise_hgnc
 
 __all__ = ["LOADER", "read_gene_info"]
 

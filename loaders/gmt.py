@@ -4,7 +4,8 @@ GMT as the Broad documents it (software.broadinstitute.org/cancer/software/gsea/
 "GMT: Gene Matrix Transposed file format"): one gene set per line, tab-separated: the
 set's name, a description (often a URL, may be empty), then its genes (symbols, or
 Entrez ids in ``*.entrez.gmt``). Enrichr libraries may weight members as
-``SYMBOL,0.5``; the weight is dropped.
+``SYMBOL,0.5``; the weight is dropped. ``iter_gmt`` is the one GMT reader of igkg (the
+association engine's gene-set scores read GMT files through it too).
 
 Each set is an ``igkg:GeneSet``. Its IRI is a standard one when the line names one: a
 Reactome stable id in the name or description (``R-HSA-164843``) or a GO id
@@ -20,16 +21,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Literal, URIRef
 
-from kg.errors import ConfigError, LoadError
-from kg.namespaces import GO, IGKG, RDF, RDFS, REACTOME
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
-from loaders.genes import member_triples, resolver_for
+from kg.core.errors import ConfigError, LoadError
+from kg.core.namespaces import GO, IGKG, RDF, RDFS, REACTOME
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
+from loaders._genes import member_triples, resolver_for
 
-__all__ = ["LOADER", "standard_iri"]
+__all__ = ["LOADER", "GmtLine", "collection_name", "iter_gmt", "standard_iri"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,23 +60,22 @@ def standard_iri(name: str, description: str) -> URIRef | None:
     return None
 
 
-def _collection(path: Path, context: LoadContext) -> str:
-    name = path.name
-    for suffix in (".gz", ".gmt", ".txt"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-    return str(context.option("collection", name))
+@dataclass(frozen=True)
+class GmtLine:
+    """One gene set line of a GMT file: its line number, name, description and members."""
+
+    line: int
+    name: str
+    description: str
+    members: tuple[str, ...]
+    """Member genes as written, Enrichr weights (``SYMBOL,0.5``) dropped, each once, in order."""
 
 
-def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
-    """Yield one gene set per GMT line, with its members."""
-    ids = str(context.option("ids", "auto")).lower()
-    if ids not in ("auto", "symbol", "entrez"):
-        raise ConfigError(f"option ids must be auto, symbol or entrez, not {ids!r}")
-    collection = _collection(path, context)
-    resolver = resolver_for(context, report)
-    seen: dict[URIRef, int] = {}
-    sets = 0
+def iter_gmt(path: Path, context: LoadContext | None = None) -> Iterator[GmtLine]:
+    """Yield the gene set lines of a GMT file (gzip or not); blank and ``#`` lines are skipped.
+
+    :raises LoadError: a line has no tab between the set name and its description.
+    """
     for lineno, text in iter_lines(path, context):
         if not text.strip() or text.startswith("#"):
             continue
@@ -85,8 +87,35 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                 line=lineno,
                 hint="GMT is tab-separated: name, description, then one gene per cell",
             )
+        members = (cell.split(",", 1)[0].strip() for cell in cells[2:])
+        yield GmtLine(lineno, cells[0].strip(), cells[1].strip(), tuple(dict.fromkeys(m for m in members if m)))
+
+
+def collection_name(path: Path) -> str:
+    """A GMT file's name without ``.gz``, ``.gmt``, ``.txt``: the default collection of its sets.
+
+    >>> collection_name(Path("h.all.v7.0.symbols.gmt.gz"))
+    'h.all.v7.0.symbols'
+    """
+    name = path.name
+    for suffix in (".gz", ".gmt", ".txt"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
+    """Yield one gene set per GMT line, with its members."""
+    ids = str(context.option("ids", "auto")).lower()
+    if ids not in ("auto", "symbol", "entrez"):
+        raise ConfigError(f"option ids must be auto, symbol or entrez, not {ids!r}")
+    collection = str(context.option("collection", collection_name(path)))
+    resolver = resolver_for(context, report)
+    seen: dict[URIRef, int] = {}
+    sets = 0
+    for entry in iter_gmt(path, context):
+        lineno, name, description = entry.line, entry.name, entry.description
         report.records_read += 1
-        name, description = cells[0].strip(), cells[1].strip()
         if not name:
             report.reject("gene set without a name", line=lineno)
             continue
@@ -105,10 +134,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                 yield node, RDFS.seeAlso, URIRef(description.replace(" ", "%20"))
             else:
                 yield node, RDFS.comment, Literal(description)
-        for cell in cells[2:]:
-            member = cell.split(",", 1)[0].strip()
-            if not member:
-                continue
+        for member in entry.members:
             namespace = "entrez" if ids == "entrez" or (ids == "auto" and member.isdigit()) else None
             if namespace is None and ids == "symbol":
                 namespace = "symbol"

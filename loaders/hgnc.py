@@ -10,7 +10,7 @@ The custom-download page (genenames.org/download/custom) writes title-case heade
 ID``, ``Ensembl gene ID`` ...) with comma-separated lists; both are read here.
 
 Each row becomes one ``igkg:Gene`` whose IRI is its NCBI Gene IRI (HGNC IRI when HGNC
-gives no Entrez id), see ``loaders.genes.gene_triples``.
+gives no Entrez id), see ``loaders._genes.gene_triples``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import LoadError
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
-from loaders.genes import GeneRecord, gene_triples, normalise_ensembl, normalise_hgnc
+from kg.core.errors import LoadError
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
+from loaders._genes import GeneRecord, gene_triples, normalise_ensembl, normalise_hgnc
 
 __all__ = ["COLUMNS", "LOADER", "read_hgnc"]
 

@@ -29,12 +29,13 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
-from kg.errors import LoadError
-from kg.namespaces import IGKG
-from loaders import model
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_table
+from kg.core.errors import LoadError
+from kg.core.namespaces import IGKG
+from loaders import _shapes as model
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_table
 from loaders.expression import sample_rule
-from loaders.genes import gene_iri, resolver_for
+from loaders._genes import gene_iri, resolver_for
 
 __all__ = ["LOADER", "NON_SILENT", "VARIANT_CLASSIFICATIONS"]
 

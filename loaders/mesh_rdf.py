@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import LoadError
-from kg.namespaces import MESH, MESHV, RDF, RDFS
-from kg.terms import from_oxigraph
+from kg.core.errors import LoadError
+from kg.core.namespaces import MESH, MESHV, RDF, RDFS
+from kg.core.terms import from_oxigraph
 from loaders._mesh import Descriptor, descriptor_triples, hierarchy_triples, index_owners, mesh_year
-from loaders.base import LoadContext, Loader, LoadReport, Triple, open_text
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import open_text
 from loaders.rdf import syntax_error
 
 __all__ = ["LOADER"]

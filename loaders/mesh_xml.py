@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import ParseError, iterparse
 
-from kg.errors import LoadError
-from kg.namespaces import MESHV
+from kg.core.errors import LoadError
+from kg.core.namespaces import MESHV
 from loaders._mesh import Descriptor, descriptor_triples, hierarchy_triples, index_owners, mesh_year
-from loaders.base import LoadContext, Loader, LoadReport, Triple, open_text
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import open_text
 
 __all__ = ["LOADER", "read_descriptors"]
 

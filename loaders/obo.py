@@ -36,9 +36,10 @@ from pathlib import Path
 
 from rdflib import BNode, Literal, URIRef
 
-from kg.errors import LoadError
-from kg.namespaces import IGKG, MEDGEN, OBO, OBOINOWL, OWL, RDF, RDFS, SKOS, expand
-from loaders.base import LoadContext, Loader, LoadReport, Triple, open_text
+from kg.core.errors import LoadError
+from kg.core.namespaces import IGKG, MEDGEN, OBO, OBOINOWL, OWL, RDF, RDFS, SKOS, expand
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import open_text
 
 __all__ = ["CROSSWALK_PREFIXES", "LOADER", "RELATIONS", "term_iri"]
 
@@ -60,7 +61,7 @@ RELATIONS: dict[str, str] = {
 CROSSWALK_PREFIXES = frozenset(
     {"mesh", "umls", "NCIT", "omim", "snomedct", "DOID", "MONDO", "HP", "medgen"}
 )
-"""Canonical prefixes whose xrefs become skos crosswalks (see ``kg.namespaces``)."""
+"""Canonical prefixes whose xrefs become skos crosswalks (see ``kg.core.namespaces``)."""
 
 _DISEASE_ONTOLOGIES = ("DOID", "MONDO")
 _SYNONYM = {
@@ -112,7 +113,7 @@ def crosswalk_iri(curie: str) -> URIRef | None:
     iri = expand(curie)
     if iri is None:
         return None
-    from kg.namespaces import CONVERTER
+    from kg.core.namespaces import CONVERTER
 
     canonical = CONVERTER.standardize_prefix(prefix)
     if canonical not in CROSSWALK_PREFIXES:

@@ -14,12 +14,12 @@ name, ``ID``, ``Subject``, ``Patient`` ...; else from the image file name, and a
 its ``igkg:Image`` (the ``Image`` path, with pyradiomics' voxel hash
 ``diagnostics_Image-original_Hash`` as ``igkg:voxelHash``), its ``igkg:Segmentation`` (mask and
 label, the mask's voxel hash on the mask entity), and one ``igkg:FeatureMeasurement`` per
-feature (``loaders.model.measurement``, feature nodes from ``loaders.ibsi.feature_node``).
+feature (``loaders._shapes.measurement``, feature nodes from ``loaders._ibsi.feature_node``).
 Cases extracted with the same settings share one ``igkg:ExtractionRun`` whose provenance comes
 from the diagnostics: the ``diagnostics_Versions_*`` columns as ``igkg:softwareVersion``
 (named as the ``pyradiomics`` loader names them), and ``igkg:parameters`` / ``igkg:settingsHash``
 from ``diagnostics_Configuration_Settings`` and ``_EnabledImageTypes`` through
-``loaders.pyradiomics_extract.Settings``, so the same settings give the same hash whichever
+``loaders.pyradiomics.Settings``, so the same settings give the same hash whichever
 loader made the run. The batch output does not record the enabled feature classes; they are
 read off the feature columns (a class with all its non-deprecated features present counts
 as "all", ``[]``, as pyradiomics' parameter files write it; else the sorted feature names).
@@ -47,13 +47,14 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
-from kg.errors import LoadError
-from kg.namespaces import IGKG, PROV
-from loaders.base import LoadContext, Loader, LoadReport, TableRow, Triple, iter_table
-from loaders.ibsi import feature_node
-from loaders.model import FeatureName, cohort, feature_name, measurement, subject
-from loaders.pyradiomics_extract import Settings, _stem
-from loaders.radiomics_csv import ID_COLUMNS, find_id_column
+from kg.core.errors import LoadError
+from kg.core.files import sha256
+from kg.core.namespaces import IGKG, PROV
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import TableRow, find_subject_column, iter_table
+from loaders._ibsi import feature_node
+from loaders._shapes import FeatureName, cohort, feature_name, measurement, subject
+from loaders.pyradiomics import Settings, file_node, image_stem
 
 __all__ = ["LOADER", "VERSION_COLUMNS", "BatchCase", "parse", "run_settings"]
 
@@ -130,7 +131,7 @@ def _complete_classes() -> dict[str, set[str]]:
 def run_settings(settings: Mapping[str, Any], image_types: Mapping[str, Any], features: set[FeatureName]) -> Settings:
     """The run's ``Settings`` from a row's diagnostics and the features it has.
 
-    The result hashes like ``loaders.pyradiomics_extract.load_settings`` for the same
+    The result hashes like ``loaders.pyradiomics.load_settings`` for the same
     pyradiomics parameters (``{"setting", "imageType", "featureClass"}``).
     """
     complete = _complete_classes()
@@ -156,14 +157,8 @@ def _find(headers: list[str], name: str) -> str | None:
 
 
 def _subject_column(headers: list[str], wanted: str | None, path: Path) -> str | None:
-    if wanted:
-        return find_id_column(headers, wanted, path)
     candidates = [h for h in headers if not h.startswith("diagnostics_") and feature_name(h) is None]
-    lowered = {h.strip().lower(): h for h in candidates}
-    for name in ID_COLUMNS:
-        if name in lowered and name not in _INPUT_COLUMNS:
-            return lowered[name]
-    return None
+    return find_subject_column(headers, wanted, path, candidates=candidates, exclude=_INPUT_COLUMNS, hint="")
 
 
 def _read_cases(path: Path, context: LoadContext, report: LoadReport) -> list[BatchCase]:
@@ -207,7 +202,7 @@ def _read_cases(path: Path, context: LoadContext, report: LoadReport) -> list[Ba
             raise LoadError(path, "empty subject id", line=row.line, field=id_column)
         case = BatchCase(
             line=row.line,
-            subject=subject_id or _stem(Path(image.replace("\\", "/"))),
+            subject=subject_id or image_stem(Path(image.replace("\\", "/"))),
             image=image,
             mask=mask,
             label=label,
@@ -265,17 +260,11 @@ def _case_settings(path: Path, case: BatchCase) -> Settings | None:
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     """Read pyradiomics' batch output and yield its triples (see the module docstring); atomic on error."""
     cases = _read_cases(path, context, report)
-    file_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    file_sha = sha256(path)
     run_key = file_sha[:16]
     base = path.resolve().parent
     triples: list[Triple] = []
-    csv_node = context.mint("file", file_sha)
-    triples += [
-        (csv_node, RDF.type, PROV.Entity),
-        (csv_node, IGKG.sha256, Literal(file_sha)),
-        (csv_node, RDFS.label, Literal(path.name)),
-        (csv_node, DCTERMS.source, URIRef(path.resolve().as_uri())),
-    ]
+    csv_node = file_node(context, path, file_sha, triples)
     option_cohort = context.option("cohort")
     runs: dict[tuple[str, tuple[tuple[str, str], ...]], URIRef] = {}
     feature_nodes: dict[FeatureName, URIRef] = {}

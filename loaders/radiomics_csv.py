@@ -2,7 +2,7 @@
 
 Feature columns are pyradiomics names (``original_firstorder_Mean``, ``wavelet-LLH_glcm_
 Contrast`` ...); every value becomes an ``igkg:FeatureMeasurement`` of the shared
-``igkg:RadiomicFeature`` node (IBSI-coded, see ``loaders.ibsi``). The subject column is
+``igkg:RadiomicFeature`` node (IBSI-coded, see ``loaders._ibsi``). The subject column is
 ``--id-column`` or found by its name (``Case ID``, ``PatientID``, ``subject``, ``ID`` ...).
 The other columns are kept, never dropped:
 
@@ -29,11 +29,13 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from kg.errors import LoadError
-from kg.namespaces import IGKG
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_table
-from loaders.ibsi import feature_node
-from loaders.model import (
+from kg.core.errors import LoadError
+from kg.core.files import delimiter_for
+from kg.core.namespaces import IGKG
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import find_subject_column, iter_table
+from loaders._ibsi import feature_node
+from loaders._shapes import (
     cohort,
     feature_name,
     marker,
@@ -45,44 +47,13 @@ from loaders.model import (
     subject_rows,
 )
 
-__all__ = ["ID_COLUMNS", "LOADER", "find_id_column", "parse"]
-
-ID_COLUMNS = (
-    "case id", "caseid", "case", "case_id", "patientid", "patient id", "patient_id", "patient",
-    "subject", "subject id", "subject_id", "subjectid", "participant", "participant id", "id",
-    "bcr_patient_barcode", "submitter_id",
-)
-"""Header names (lower case) taken as the subject column, in order of preference."""
+__all__ = ["LOADER", "parse"]
 
 _MISSING = {"", "nan", "na", "n/a", "none", "null", "#n/a", "-"}
 _SEX = re.compile(r"^\s*(sex|gender)\s*$", re.IGNORECASE)
 _SMOKING = re.compile(r"^\s*(smoking(\s+(status|history))?|smoker|tobacco\s+use)\s*$", re.IGNORECASE)
 _AGE = re.compile(r"^\s*age(\s+at\s+(diagnosis|histological diagnosis|scan))?(\s*\(years\))?\s*$", re.IGNORECASE)
 _SEX_VALUES = {"m": "male", "male": "male", "man": "male", "f": "female", "female": "female", "woman": "female"}
-
-
-def find_id_column(headers: list[str], wanted: str | None, path: Path) -> str:
-    """The subject column: ``wanted`` if given (must exist), else the first header with a known id name."""
-    if wanted:
-        for header in headers:
-            if header == wanted or header.strip().lower() == wanted.strip().lower():
-                return header
-        raise LoadError(path, f"no column {wanted!r}; columns: {', '.join(headers[:10])}", line=1, hint="check --id-column")
-    lowered = {h.strip().lower(): h for h in headers}
-    for name in ID_COLUMNS:
-        if name in lowered:
-            return lowered[name]
-    raise LoadError(
-        path,
-        f"cannot tell the subject column; columns: {', '.join(headers[:10])}",
-        line=1,
-        hint="give --id-column NAME",
-    )
-
-
-def _delimiter(path: Path) -> str:
-    name = path.name.lower().removesuffix(".gz")
-    return "\t" if name.endswith((".tsv", ".txt", ".tab")) else ","
 
 
 def _gene_resolver(context: LoadContext, report: LoadReport) -> object | None:
@@ -97,12 +68,12 @@ def _gene_resolver(context: LoadContext, report: LoadReport) -> object | None:
 
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     """Read the table and yield its triples (see the module docstring); atomic on error."""
-    rows = iter_table(path, context, delimiter=_delimiter(path))
+    rows = iter_table(path, context, delimiter=delimiter_for(path))
     first = next(rows, None)
     if first is None:
         raise LoadError(path, "the table has a header but no rows", line=2)
     headers = list(first.cells)
-    id_column = find_id_column(headers, context.option("id_column"), path)
+    id_column = find_subject_column(headers, context.option("id_column"), path)
     features = {h: feature_name(h) for h in headers if h != id_column and feature_name(h) is not None}
     markers = {h: marker_gene_symbol(h) for h in headers if h != id_column and h not in features and marker_gene_symbol(h)}
     others = [h for h in headers if h != id_column and h not in features and h not in markers]

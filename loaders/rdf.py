@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import LoadError
-from kg.terms import from_oxigraph
-from loaders.base import LoadContext, Loader, LoadReport, Triple, open_text
+from kg.core.errors import LoadError
+from kg.core.terms import from_oxigraph
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import open_text
 
 __all__ = ["LOADER", "rdf_format"]
 

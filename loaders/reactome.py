@@ -28,10 +28,11 @@ from pathlib import Path
 
 from rdflib import Literal, URIRef
 
-from kg.errors import LoadError
-from kg.namespaces import IGKG, OBO, RDF, RDFS, REACTOME, RO
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
-from loaders.genes import gene_iri, member_triples, resolver_for
+from kg.core.errors import LoadError
+from kg.core.namespaces import IGKG, OBO, RDF, RDFS, REACTOME, RO
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
+from loaders._genes import gene_iri, member_triples, resolver_for
 
 __all__ = ["LOADER", "SPECIES", "pathway_iri"]
 

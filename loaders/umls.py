@@ -30,9 +30,10 @@ from pathlib import Path
 
 from rdflib import Literal, URIRef
 
-from kg.errors import ConfigError, LoadError
-from kg.namespaces import IGKG, RDF, RDFS, SKOS, UMLS, UMLS_STY, expand
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
+from kg.core.errors import ConfigError, LoadError
+from kg.core.namespaces import IGKG, RDF, RDFS, SKOS, UMLS, UMLS_STY, expand
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
 
 __all__ = ["DISORDER_TYPES", "LOADER", "SOURCES", "code_iri"]
 

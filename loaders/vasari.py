@@ -7,10 +7,10 @@ column (a header starting with its code: ``f5.proportion.enhancing``, ``F5 Propo
 Enhancing``, ``F5``) becomes an ``igkg:ImagingTrait`` (``context.mint("trait", "vasari",
 code)``, ``skos:notation`` the code, ``igkg:ordered``) with its ``igkg:TraitCategory`` nodes
 (``rdfs:label``, ``igkg:rank`` 0 = lowest when ordered). Each subject's annotation becomes an
-``igkg:FeatureMeasurement`` of the same shape as radiomic ones (``loaders.model.measurement``:
+``igkg:FeatureMeasurement`` of the same shape as radiomic ones (``loaders._shapes.measurement``:
 ``igkg:feature`` the trait, ``igkg:subject``, plus ``igkg:category``, and ``igkg:value`` = the
 rank for ordered traits), so the same queries and the association engine take both.
-Subjects are ``loaders.model.subject``; a TCGA barcode is cut to the patient barcode
+Subjects are ``loaders._shapes.subject``; a TCGA barcode is cut to the patient barcode
 (``TCGA-02-0001``) by the expression loader's ``tcga`` sample rule, so traits meet the TCGA
 expression and clinical data on the same Subject.
 
@@ -49,12 +49,13 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
-from kg.errors import LoadError
-from kg.namespaces import IGKG
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_table
+from kg.core.errors import LoadError
+from kg.core.files import delimiter_for
+from kg.core.namespaces import IGKG
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import find_subject_column, iter_table
 from loaders.expression import sample_rule
-from loaders.model import cohort, measurement, subject, subject_rows
-from loaders.radiomics_csv import ID_COLUMNS, find_id_column
+from loaders._shapes import cohort, measurement, subject, subject_rows
 
 __all__ = ["FEATURES", "LOADER", "VALUE_SETS", "ValueSet", "parse", "trait_code"]
 
@@ -128,18 +129,13 @@ def _fold(text: str) -> str:
 
 
 def _subject_column(headers: list[str], wanted: str | None, path: Path) -> str:
-    if wanted:
-        return find_id_column(headers, wanted, path)
-    if headers and headers[0].strip() == "":
-        return headers[0]  # R's write.csv: the row names (here the subject ids) under an empty header
-    lowered = {h.strip().lower(): h for h in headers}
-    for name in ID_COLUMNS:
-        if name in lowered:
-            return lowered[name]
-    raise LoadError(
-        path, f"unknown column layout: no subject column; columns: {', '.join(headers[:10])}", line=1,
-        hint="the first column (empty header) or a column named ID/Subject/Patient holds the subject; or give --id-column",
-    )
+    found = find_subject_column(headers, wanted, path, row_names=True, hint="")
+    if found is None:
+        raise LoadError(
+            path, f"unknown column layout: no subject column; columns: {', '.join(headers[:10])}", line=1,
+            hint="the first column (empty header) or a column named ID/Subject/Patient holds the subject; or give --id-column",
+        )
+    return found
 
 
 class _Traits:
@@ -191,8 +187,7 @@ class _Traits:
 
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     """Read the annotation table and yield its triples (see the module docstring); atomic on error."""
-    delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith((".tsv", ".txt")) else ","
-    rows = iter_table(path, context, delimiter=delimiter, ragged=False)
+    rows = iter_table(path, context, delimiter=delimiter_for(path), ragged=False)
     first = next(rows, None)
     if first is None:
         raise LoadError(path, "the table has a header but no rows", line=2)

@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 
 from kg import KnowledgeGraph
-from kg.associate import (
+from kg.analysis.associations import (
     METHODS,
     AssociationError,
     associate,
@@ -30,7 +30,7 @@ from kg.associate import (
     run_analysis,
     write_run,
 )
-from kg.conflicts import marker_conflicts
+from kg.analysis.conflicts import marker_conflicts
 
 FEATURES = "radiogenomics/nsclc_radiogenomics_original_features.csv"
 CLINICAL = "radiogenomics/nsclc_clinical_tcia.csv"
@@ -171,8 +171,8 @@ def test_cli_reports_the_conflict(tmp_path: Path, shared_data: Path) -> None:
 
 
 def test_marker_with_a_third_value_is_refused(kg: KnowledgeGraph, shared_data: Path) -> None:
-    from loaders import model
-    from loaders.base import LoadContext
+    from loaders import _shapes as model
+    from loaders._contract import LoadContext
 
     loaded(kg, shared_data)
     context, triples = LoadContext(), []
@@ -336,9 +336,9 @@ def vasari_traits(kg: KnowledgeGraph, shared_data: Path) -> pd.DataFrame:
     from rdflib import Literal
     from rdflib.namespace import RDF, RDFS, XSD
 
-    from kg.namespaces import IGKG
-    from loaders import model
-    from loaders.base import LoadContext
+    from kg.core.namespaces import IGKG
+    from loaders import _shapes as model
+    from loaders._contract import LoadContext
 
     vasari = pd.read_csv(shared_data / "radiogenomics" / "tcga_gbm" / "vasari_annotations.csv", index_col=0)
     columns = [c for c in vasari.columns if c.startswith("f")]

@@ -18,7 +18,7 @@ import pytest
 
 from kg import KnowledgeGraph
 from kg.endpoint import EndpointConfig, create_app
-from kg.endpoint.server import running_server
+from live_server import running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from kg import KnowledgeGraph
-from kg.conflicts import marker_conflicts
-from kg.errors import LoadError
+from kg.analysis.conflicts import marker_conflicts
+from kg.core.errors import LoadError
 from loaders.clinical import diagnosis_iri
 
 ROOT = Path(__file__).resolve().parent.parent

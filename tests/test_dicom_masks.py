@@ -10,8 +10,8 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 
-from loaders.dicom_masks import MaskError, read_image, read_mask
-from loaders.pyradiomics_extract import Case, extract_case, load_settings
+from loaders._dicom_masks import MaskError, read_image, read_mask
+from loaders.pyradiomics import Case, extract_case, load_settings
 
 # Stated tolerances: voxel agreement with the phantom's NIfTI mask must be exact (Dice 1,
 # 0 differing voxels, measured); features through DICOM + RTSTRUCT equal those through NIfTI to 1e-9 relative.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.docs_queries import DOC_PATH, build_demo_graph, render_page
-from kg.named_queries import load_queries
+from examples.docs_queries import DOC_PATH, build_demo_graph, render_page
+from kg.query.named import load_queries
 
 
 @pytest.mark.slow
@@ -15,6 +15,6 @@ def test_docs_page_matches_the_queries_and_the_demo_answers() -> None:
         page = render_page(kg)
     finally:
         kg.close()
-    assert DOC_PATH.read_text(encoding="utf-8") == page, "docs/queries.md drifted: run python -m kg.docs_queries"
+    assert DOC_PATH.read_text(encoding="utf-8") == page, "docs/queries.md drifted: run python -m examples.docs_queries"
     for name, query in load_queries().items():
         assert f"## `{name}`" in page and query.description in page

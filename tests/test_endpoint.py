@@ -23,8 +23,8 @@ from scipy import stats
 
 from kg import KnowledgeGraph
 from kg.endpoint import EndpointConfig, create_app
-from kg.endpoint.server import running_server
-from kg.namespaces import IGKG, MESH, RDF, RDFS, SD, VOID, XSD
+from live_server import running_server
+from kg.core.namespaces import IGKG, MESH, RDF, RDFS, SD, VOID, XSD
 
 pytestmark = pytest.mark.slow
 

@@ -20,8 +20,8 @@ import pytest
 
 from kg import KnowledgeGraph
 from kg.endpoint import EndpointConfig, create_app
-from kg.endpoint.server import running_server
-from kg.errors import ConfigError
+from live_server import running_server
+from kg.core.errors import ConfigError
 
 pytestmark = pytest.mark.slow
 

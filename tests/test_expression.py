@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from kg import KnowledgeGraph
-from kg.associate import expression_targets
-from kg.errors import LoadError
+from kg.analysis.associations import expression_targets
+from kg.core.errors import LoadError
 
 TCGA = "radiogenomics/tcga_gbm/TCGA_unified_CORE_ClaNC840.txt"
 HGNC = "genes/scout_hgnc_reduced_set.txt"
@@ -111,7 +111,7 @@ def test_samples_that_match_no_subject_are_reported(kg: KnowledgeGraph) -> None:
 
 
 def test_unknown_options_are_refused(kg: KnowledgeGraph) -> None:
-    from kg.errors import ConfigError
+    from kg.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="sample_rule"):
         kg.load(BAD / "non_numeric.tsv", kind="expression", sample_rule="barcode")

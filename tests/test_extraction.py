@@ -15,9 +15,9 @@ import yaml
 from radiomics import featureextractor
 
 from kg import KnowledgeGraph
-from kg.errors import LoadError
-from loaders.base import DEFAULT_INSTANCE_BASE, mint
-from loaders.pyradiomics_extract import extract_cases, load_settings, read_manifest
+from kg.core.errors import LoadError
+from kg.core.iris import DEFAULT_INSTANCE_BASE, mint
+from loaders.pyradiomics import extract_cases, load_settings, read_manifest
 
 CASES = ("brain1", "breast1")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rdflib import URIRef
 
-from loaders.genes import GeneRecord, GeneResolver, ensembl_iri, gene_iri, hgnc_iri
+from loaders._genes import GeneRecord, GeneResolver, ensembl_iri, gene_iri, hgnc_iri
 
 NCBI = "http://identifiers.org/ncbigene/"
 

@@ -12,7 +12,7 @@ from radiomics import featureextractor
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.ibsi_report import PHANTOM_SETTINGS, conformance_report
+from kg.analysis.ibsi_conformance import PHANTOM_SETTINGS, conformance_report
 
 MEASURED_WITHIN_TOLERANCE = 99
 """What igkg (pyradiomics 3.0.1) reaches today: fewer is a regression."""

@@ -12,10 +12,10 @@ from radiomics import getFeatureClasses
 from rdflib import Literal
 from rdflib.namespace import SKOS
 
-from kg.ibsi_report import parse_manual
-from kg.namespaces import IGKG, RADO
-from loaders.base import LoadContext
-from loaders.ibsi import feature_node, ibsi_table
+from kg.analysis.ibsi_conformance import parse_manual
+from kg.core.namespaces import IGKG, RADO
+from loaders._contract import LoadContext
+from loaders._ibsi import feature_node, ibsi_table
 
 
 @pytest.fixture(scope="module")

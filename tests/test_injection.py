@@ -15,9 +15,9 @@ from rdflib import Literal
 from rdflib.plugins.sparql import prepareQuery
 
 from kg import KnowledgeGraph
-from kg.errors import UnknownQuery
-from kg.named_queries import load_queries
-from kg.terms import nt
+from kg.core.errors import UnknownQuery
+from kg.query.named import load_queries
+from kg.core.terms import nt
 
 PAYLOADS = [
     'x" } UNION { ?s ?p ?o } #',
@@ -53,7 +53,7 @@ IRI_CASES = [(q, p.name) for q in QUERIES.values() for p in q.params if p.type i
 @pytest.fixture(scope="module")
 def graph(shared_data: Path) -> Iterator[KnowledgeGraph]:
     """Real data the injected text could reach if it were executed (MeSH, features, markers, associations)."""
-    from kg.associate import run_analysis, write_run
+    from kg.analysis.associations import run_analysis, write_run
 
     root = Path(__file__).resolve().parent.parent
     kg = KnowledgeGraph(None)

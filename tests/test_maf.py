@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from kg import KnowledgeGraph
-from kg.associate import marker_targets
-from kg.errors import LoadError
+from kg.analysis.associations import marker_targets
+from kg.core.errors import LoadError
 
 DATA = Path(__file__).parent / "data" / "maf"
 GOOD = DATA / "good" / "gdc_layout.maf"

@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from kg import KnowledgeGraph
 from kg.cli import app
-from kg.errors import UnknownQuery
-from kg.named_queries import Param, coerce, load_queries, parse_named_query
-from kg.namespaces import HP, IGKG, MESH
-from kg.reasoning import materialise
+from kg.core.errors import UnknownQuery
+from kg.query.named import Param, coerce, load_queries, parse_named_query
+from kg.core.namespaces import HP, IGKG, MESH
+from kg.analysis.reasoning import materialise
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = "radiogenomics/nsclc_radiogenomics_original_features.csv"
@@ -29,7 +29,7 @@ TEXTURE = ("glcm", "glrlm", "glszm", "gldm", "ngtdm")
 
 def build_store(kg: KnowledgeGraph, shared: Path) -> None:
     """The graph the tests ask: references, the NSCLC features and clinical table, one EGFR analysis."""
-    from kg.associate import run_analysis, write_run
+    from kg.analysis.associations import run_analysis, write_run
 
     for path, kind, options in [
         (ROOT / "ontologies/igkg.ttl", "rdf", {}),

@@ -13,9 +13,9 @@ import pytest
 from rdflib import Graph
 
 from kg import KnowledgeGraph
-from kg.errors import QuerySyntaxError
-from kg.namespaces import IGKG, NCBIGENE, UMLS
-from kg.networkx_view import (
+from kg.core.errors import QuerySyntaxError
+from kg.core.namespaces import IGKG, NCBIGENE, UMLS
+from kg.views.networkx import (
     centrality,
     find_nodes,
     graph_to_networkx,
@@ -37,7 +37,7 @@ CONSTRUCT { ?a ?p ?o . ?x ?xp ?xo } WHERE {
 
 @pytest.fixture(scope="module")
 def graph(shared_data: Path) -> Iterator[KnowledgeGraph]:
-    from kg.associate import run_analysis, write_run
+    from kg.analysis.associations import run_analysis, write_run
 
     kg = KnowledgeGraph(None)
     kg.load(shared_data / "genes/scout_hgnc_reduced_set.txt", kind="hgnc")

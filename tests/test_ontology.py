@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from importlib import resources
 from pathlib import Path
 
 import owlready2
@@ -10,15 +11,14 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from kg.namespaces import IGKG
-from ontologies import path as ontology_path
+from kg.core.namespaces import IGKG
 
 TERM_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 
 
 @pytest.fixture(scope="module")
 def ontology() -> Graph:
-    return Graph().parse(ontology_path("igkg.ttl"))
+    return Graph().parse(data=resources.files("ontologies").joinpath("igkg.ttl").read_text(encoding="utf-8"), format="turtle")
 
 
 def _igkg_terms(graph: Graph) -> set[URIRef]:

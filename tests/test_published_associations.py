@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from kg import KnowledgeGraph
-from kg.associate import run_analysis, write_run
-from kg.errors import LoadError
+from kg.analysis.associations import run_analysis, write_run
+from kg.core.errors import LoadError
 
 DATA = Path(__file__).parent / "data" / "published"
 GOOD = DATA / "good" / "published_associations.csv"

@@ -14,8 +14,8 @@ import SimpleITK as sitk
 import yaml
 
 from kg import KnowledgeGraph
-from kg.errors import LoadError
-from loaders.pyradiomics_extract import load_settings
+from kg.core.errors import LoadError
+from loaders.pyradiomics import load_settings
 
 BAD = Path(__file__).parent / "data" / "pyradiomics_csv" / "bad"
 CASES = ("brain1", "breast1")

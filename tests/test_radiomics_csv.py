@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from kg import KnowledgeGraph
-from kg.errors import LoadError
-from loaders.base import DEFAULT_INSTANCE_BASE, mint
-from loaders.genes import GeneRecord, GeneResolver
+from kg.core.errors import LoadError
+from kg.core.iris import DEFAULT_INSTANCE_BASE, mint
+from loaders._genes import GeneRecord, GeneResolver
 
 BAD = Path(__file__).parent / "data" / "radiomics" / "bad"
 

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from kg import KnowledgeGraph
 from kg.cli import app
-from kg.namespaces import HP
-from kg.reasoning import INFERENCE_KEY, materialise
+from kg.core.namespaces import HP
+from kg.analysis.reasoning import INFERENCE_KEY, materialise
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = "radiogenomics/nsclc_radiogenomics_original_features.csv"

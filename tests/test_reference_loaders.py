@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from kg import KnowledgeGraph
-from kg.errors import LoadError
+from kg.core.errors import LoadError
 from loaders.reactome import SPECIES
 
 HGNC_SAMPLE = "genes/scout_hgnc_reduced_set.txt"

@@ -24,12 +24,11 @@ import pytest
 from rdflib import URIRef
 
 from kg import KnowledgeGraph
-from kg.errors import LoadError, QuerySyntaxError, StoreError
-from kg.namespaces import GRAPH_BASE
-from kg.remote import RemoteKnowledgeGraph, RemoteStore, inline_trailing_values
-from kg.store import CATALOG_GRAPH
+from kg.core.errors import LoadError, QuerySyntaxError, StoreError
+from kg.core.namespaces import GRAPH_BASE
+from kg.store.remote import RemoteKnowledgeGraph, RemoteStore, inline_trailing_values
+from kg.core.namespaces import CATALOG_GRAPH
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from virtuoso import VirtuosoServer, find_virtuoso, running_virtuoso
 
 pytestmark = [pytest.mark.virtuoso]
@@ -197,7 +196,7 @@ def test_same_answers_as_the_embedded_store(remote: RemoteKnowledgeGraph, shared
 
 def test_named_queries_give_the_same_answers(remote: RemoteKnowledgeGraph, shared_data: Path) -> None:
     try:
-        from kg.named_queries import load_queries, run_named_query
+        from kg.query.named import load_queries, run_named_query
     except ImportError:
         pytest.skip("named queries (issue 6) are not in this tree yet")
     queries = load_queries()

@@ -15,8 +15,8 @@ from decimal import Decimal
 from rdflib import Graph, Literal
 
 from kg import KnowledgeGraph
-from kg.errors import LoadError, StoreError
-from kg.store import CATALOG_GRAPH
+from kg.core.errors import LoadError, StoreError
+from kg.core.namespaces import CATALOG_GRAPH
 
 GOOD = Path(__file__).parent / "data" / "rdf" / "good" / "nlm_samples_head.nt"
 BAD = sorted((Path(__file__).parent / "data" / "rdf" / "bad").iterdir())

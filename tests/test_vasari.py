@@ -9,9 +9,9 @@ import pytest
 from scipy import stats
 
 from kg import KnowledgeGraph
-from kg.associate import run_analysis
-from kg.errors import LoadError
-from loaders.base import DEFAULT_INSTANCE_BASE, mint
+from kg.analysis.associations import run_analysis
+from kg.core.errors import LoadError
+from kg.core.iris import DEFAULT_INSTANCE_BASE, mint
 
 BAD = Path(__file__).parent / "data" / "vasari" / "bad"
 PROPORTION = ["Minimal", "Less than 1/3", "Between 1/3 and 2/3", "More than 2/3"]

@@ -33,7 +33,7 @@ from rdflib.compare import isomorphic
 
 from kg import KnowledgeGraph
 from kg.endpoint import EndpointConfig, create_app
-from kg.endpoint.server import running_server
+from live_server import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -267,7 +267,7 @@ def _expected_results(path: Path, category: str) -> tuple[str, object]:
 
 
 def _ox_term(term: object) -> object:
-    from kg.terms import to_oxigraph
+    from kg.core.terms import to_oxigraph
 
     return to_oxigraph(term)
 

@@ -10,6 +10,6 @@ from __future__ import annotations
 from kg.endpoint.app import create_app
 from kg.endpoint.config import EndpointConfig
 from kg.endpoint.router import sparql_router
-from kg.endpoint.service import SparqlService
+from kg.endpoint.served_store import SparqlService
 
 __all__ = ["EndpointConfig", "SparqlService", "create_app", "sparql_router"]

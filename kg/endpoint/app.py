@@ -22,8 +22,8 @@ from kg.endpoint.config import EndpointConfig
 from kg.endpoint.describe import void_description
 from kg.endpoint.pages import pages_router, query_page
 from kg.endpoint.router import sparql_router
-from kg.endpoint.service import SparqlService, snapshot
-from kg.version import __version__
+from kg.endpoint.served_store import SparqlService, snapshot
+from kg.core.version import __version__
 
 __all__ = ["STATIC_DIR", "create_app"]
 

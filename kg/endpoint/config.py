@@ -13,30 +13,27 @@ or by the matching ``igkg serve`` option, which wins over the environment.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from kg.errors import ConfigError
+from kg.core.errors import ConfigError
+from kg.core.settings import Settings
 
-__all__ = ["ENV_PREFIX", "EndpointConfig", "MIN_TOKEN_LENGTH"]
-
-ENV_PREFIX = "IGKG_"
-"""Every endpoint setting can be given as ``IGKG_<NAME>`` in the environment."""
+__all__ = ["EndpointConfig", "MIN_TOKEN_LENGTH"]
 
 MIN_TOKEN_LENGTH = 16
 """An update token shorter than this is refused: it would be guessable."""
 
-# setting name -> environment variable
-_ENV_NAMES: dict[str, str] = {
-    "timeout": "IGKG_TIMEOUT",
-    "max_rows": "IGKG_MAX_ROWS",
-    "max_body_bytes": "IGKG_MAX_BODY_BYTES",
-    "update_token": "IGKG_UPDATE_TOKEN",
-    "allowed_service_prefixes": "IGKG_ALLOW_SERVICE",
-    "cors_origins": "IGKG_CORS_ORIGINS",
-    "workers": "IGKG_WORKERS",
+# setting name -> the ``kg.core.settings.Settings`` field read from the environment
+_SETTINGS: dict[str, str] = {
+    "timeout": "timeout",
+    "max_rows": "max_rows",
+    "max_body_bytes": "max_body_bytes",
+    "update_token": "update_token",
+    "allowed_service_prefixes": "allow_service",
+    "cors_origins": "cors_origins",
+    "workers": "workers",
 }
 
 
@@ -90,43 +87,20 @@ class EndpointConfig:
         """Whether SPARQL UPDATE is accepted at all (only with a token)."""
         return self.update_token is not None
 
-    def service_allowed(self, iri: str) -> bool:
-        """Whether ``SERVICE``/``LOAD`` may reach ``iri`` (a prefix on the allow-list; never ``file:``)."""
-        return any(iri.startswith(prefix) for prefix in self.allowed_service_prefixes)
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> EndpointConfig:
         """Defaults, then ``IGKG_*`` variables, then ``overrides`` that are not ``None``."""
-        env = os.environ if environ is None else environ
+        settings = Settings.from_env(environ)
+        names = {f.name for f in fields(cls)}
         values: dict[str, Any] = {}
-        types = {f.name: f.type for f in fields(cls)}
-        for name, variable in _ENV_NAMES.items():
-            raw = env.get(variable)
-            if raw is None or raw.strip() == "":
-                continue
-            values[name] = _convert(name, types[name], raw, variable)
+        for name, field_name in _SETTINGS.items():
+            value = getattr(settings, field_name)
+            if value is not None and value != ():
+                values[name] = value
         for name, value in overrides.items():
-            if name not in types:
+            if name not in names:
                 raise ConfigError(f"unknown endpoint setting {name!r}")
             if value is None or value == () or value == []:
                 continue
             values[name] = tuple(value) if isinstance(value, list) else value
         return cls(**values)
-
-    def with_(self, **changes: Any) -> EndpointConfig:
-        """A copy with some settings changed."""
-        return replace(self, **changes)
-
-
-def _convert(name: str, annotation: Any, raw: str, variable: str) -> Any:
-    text = str(annotation)
-    try:
-        if text.startswith("tuple"):
-            return tuple(part for part in raw.replace(",", " ").split() if part)
-        if text == "float":
-            return float(raw)
-        if text == "int":
-            return int(raw)
-        return raw
-    except ValueError:
-        raise ConfigError(f"{variable}={raw!r} is not a valid value for {name}") from None

@@ -16,10 +16,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 
 from kg.endpoint.errors import error_response
 from kg.endpoint.formats import choose
-from kg.errors import IgkgError
-from kg.namespaces import DCT, IGKG, PREFIXES, PROV, RDF, RDFS, SD, VOID, XSD
-from kg.store import CATALOG_GRAPH
-from kg.version import __version__
+from kg.core.errors import IgkgError
+from kg.core.namespaces import DCT, IGKG, PREFIXES, PROV, RDF, RDFS, SD, VOID, XSD
+from kg.core.namespaces import CATALOG_GRAPH
+from kg.core.version import __version__
 
 __all__ = ["dataset_statistics", "service_description", "void_description", "void_graph"]
 

@@ -12,7 +12,7 @@ import logging
 
 from fastapi.responses import PlainTextResponse
 
-from kg.errors import (
+from kg.core.errors import (
     ConfigError,
     IgkgError,
     QueryRefused,

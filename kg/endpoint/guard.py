@@ -13,7 +13,7 @@ parsed is refused too (fail closed) with the parser's position.
 >>> check_query("SELECT * WHERE { SERVICE <http://169.254.169.254/> { ?s ?p ?o } }")
 Traceback (most recent call last):
 ...
-kg.errors.QueryRefused: SERVICE <http://169.254.169.254/> is not allowed by this endpoint (allowed: none)
+kg.core.errors.QueryRefused: SERVICE <http://169.254.169.254/> is not allowed by this endpoint (allowed: none)
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kg.errors import QueryRefused, QuerySyntaxError
-from kg.namespaces import PREFIXES
+from kg.core.errors import QueryRefused, QuerySyntaxError
+from kg.core.namespaces import PREFIXES
 
 __all__ = ["QueryInfo", "check_iri_list", "check_query", "check_update"]
 

@@ -1,7 +1,7 @@
 """Pages and REST routes for people: the Yasgui query page, ``/entity``, ``/api/queries``.
 
 The query page loads Yasgui from ``kg/static`` (served by the app, never a CDN) and opens
-one tab per named query (``queries/*.rq``, read through ``kg.named_queries``), with the
+one tab per named query (``queries/*.rq``, read through ``kg.query.named``), with the
 parameters' defaults bound. ``/entity?iri=...`` shows what the graph says about one IRI:
 labels, types, links out and in, and the radiogenomic associations it takes part in
 (HTML for browsers; Turtle, JSON-LD, N-Triples or RDF/XML by ``Accept``). The named
@@ -21,12 +21,12 @@ from fastapi.responses import HTMLResponse
 
 from kg.endpoint.errors import error_response
 from kg.endpoint.formats import choose, prefers_html
-from kg.endpoint.service import SparqlService
-from kg.endpoint.worker import Job
-from kg.errors import IgkgError, QuerySyntaxError, UnknownQuery
-from kg.namespaces import IGKG, RDF, RDFS, SKOS, compress
-from kg.store import bind_values
-from kg.terms import nt
+from kg.endpoint.served_store import SparqlService
+from kg.endpoint.workers import Job
+from kg.core.errors import IgkgError, QuerySyntaxError, UnknownQuery
+from kg.core.namespaces import IGKG, RDF, RDFS, SKOS, compress
+from kg.query.binding import bind_values
+from kg.core.terms import nt
 
 __all__ = ["named_queries", "pages_router", "query_page"]
 
@@ -38,7 +38,7 @@ _SECTION_LIMIT = 200
 def named_queries() -> dict[str, Any]:
     """The named queries (name -> ``NamedQuery``); empty if the query layer is absent or broken."""
     try:
-        from kg.named_queries import load_queries
+        from kg.query.named import load_queries
     except ImportError:
         return {}
     try:
@@ -184,7 +184,7 @@ def _describe_query(query: Any) -> dict[str, Any]:
 
 
 def _entity_iri(text: str) -> str:
-    from kg.namespaces import expand
+    from kg.core.namespaces import expand
 
     value = text.strip()
     if "://" not in value and not value.startswith("urn:"):

@@ -29,9 +29,9 @@ from fastapi.responses import HTMLResponse
 from kg.endpoint.errors import BodyTooLarge, UnsupportedMediaType, error_response
 from kg.endpoint.formats import prefers_html
 from kg.endpoint.guard import check_iri_list
-from kg.endpoint.service import SparqlService
-from kg.endpoint.worker import Job
-from kg.errors import IgkgError, QueryRefused, QuerySyntaxError
+from kg.endpoint.served_store import SparqlService
+from kg.endpoint.workers import Job
+from kg.core.errors import IgkgError, QueryRefused, QuerySyntaxError
 
 __all__ = ["read_body", "sparql_router"]
 

@@ -1,0 +1,242 @@
+"""The inputs of an association analysis, read from the store: feature and target matrices.
+
+Features are radiomic feature values or semantic traits per subject; targets are binary
+markers, expression values or gene-set scores. Each reader returns an ``AnalysisInput``
+naming the IRIs and graphs behind its columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from kg.analysis.associations.gene_sets import GeneSet, gene_set_scores, read_gmt
+from kg.analysis.associations.records import AnalysisInput
+from kg.analysis.conflicts import marker_conflicts, marker_statuses
+from kg.core.errors import AssociationError
+from kg.core.iris import mint
+from kg.core.namespaces import CATALOG_GRAPH
+from kg.core.settings import Settings
+from loaders._shapes import marker_gene_symbol, marker_value
+from loaders.gmt import collection_name, standard_iri
+
+__all__ = [
+    "EXPRESSION_QUERY",
+    "FEATURE_QUERY",
+    "GENE_SET_QUERY",
+    "TRAIT_QUERY",
+    "expression_targets",
+    "imaging_features",
+    "marker_targets",
+    "pathway_targets",
+]
+
+FEATURE_QUERY = """
+SELECT ?subject ?name ?value ?feature ?graph WHERE {
+  GRAPH ?graph { ?m a igkg:FeatureMeasurement ; igkg:feature ?feature ; igkg:subject ?subject ; igkg:value ?value . }
+  ?feature igkg:pyradiomicsName ?name .
+}"""
+
+TRAIT_QUERY = """
+SELECT ?subject ?name ?category ?rank ?feature ?graph WHERE {
+  GRAPH ?graph { ?m a igkg:FeatureMeasurement ; igkg:feature ?feature ; igkg:subject ?subject ; igkg:category ?category . }
+  ?feature a igkg:ImagingTrait .
+  OPTIONAL { ?feature igkg:pyradiomicsName ?pname }
+  OPTIONAL { ?feature rdfs:label ?label }
+  OPTIONAL { ?category igkg:rank ?rank }
+  BIND(COALESCE(?pname, ?label, STR(?feature)) AS ?name)
+}"""
+
+EXPRESSION_QUERY = """
+SELECT ?subject ?gene ?gid ?symbol ?value ?graph WHERE {
+  GRAPH ?graph { ?m a igkg:ExpressionMeasurement ; igkg:subject ?subject ; igkg:value ?value ; igkg:geneIdentifier ?gid . }
+  OPTIONAL { GRAPH ?graph { ?m igkg:gene ?gene } OPTIONAL { ?gene rdfs:label ?symbol } }
+}"""
+
+GENE_SET_QUERY = """
+SELECT ?set ?label ?gene ?symbol WHERE {
+  ?set a ?type ; rdfs:label ?label .
+  VALUES ?type { igkg:Pathway igkg:GeneSet }
+  { ?gene igkg:memberOf ?set } UNION { ?set igkg:memberSymbol ?symbol }
+}"""
+
+
+def _select(kg: object, sparql: str) -> pd.DataFrame:
+    frame = kg.query(sparql)  # type: ignore[attr-defined]
+    assert isinstance(frame, pd.DataFrame)
+    return frame
+
+
+def _in_cohort(kg: object, cohort: str | None) -> set[str] | None:
+    """Subject IRIs of a cohort (by label or IRI), or ``None`` for no restriction."""
+    if not cohort:
+        return None
+    frame = _select(
+        kg,
+        "SELECT DISTINCT ?subject ?c ?label WHERE { ?subject igkg:inCohort ?c . OPTIONAL { ?c rdfs:label ?label } }",
+    )
+    chosen = frame[(frame["label"] == cohort) | (frame["c"] == cohort)]
+    if chosen.empty:
+        known = sorted(set(frame["label"].dropna()))
+        raise AssociationError(f"no subjects in cohort {cohort!r}; cohorts in the store: {', '.join(known) or 'none'}")
+    return set(chosen["subject"])
+
+
+def _pivot(frame: pd.DataFrame, column: str, value: str, what: str) -> pd.DataFrame:
+    """Subjects x names, refusing two different values for one subject and name."""
+    frame = frame.drop_duplicates(subset=["subject", column, value])
+    counts = frame.groupby(["subject", column], sort=False)[value].size()
+    if (counts > 1).any():
+        subject, name = counts[counts > 1].index[0]
+        graphs = sorted(set(frame[(frame["subject"] == subject) & (frame[column] == name)]["graph"]))
+        raise AssociationError(
+            f"{what} {name!r} has several values for subject {subject} (graphs: {', '.join(graphs)}); "
+            "drop the extra source or load one region per subject"
+        )
+    return frame.pivot(index="subject", columns=column, values=value)
+
+
+def imaging_features(kg: object, *, cohort: str | None = None, traits: bool = False, ordinal: bool = True) -> AnalysisInput:
+    """Radiomic feature values (or semantic traits) per subject, pivoted by pyradiomics name.
+
+    With ``traits`` the features are the semantic traits: their category rank when
+    ``ordinal`` (Spearman on the order) or their category (Kruskal-Wallis).
+    """
+    frame = _select(kg, TRAIT_QUERY if traits else FEATURE_QUERY)
+    members = _in_cohort(kg, cohort)
+    if members is not None:
+        frame = frame[frame["subject"].isin(members)]
+    if frame.empty:
+        what = "semantic traits" if traits else "radiomic feature measurements"
+        raise AssociationError(f"no {what} in the store{' for cohort ' + repr(cohort) if cohort else ''}; load them first")
+    value = "value"
+    notes: list[str] = []
+    if traits:
+        if ordinal:
+            # Nominal traits (categories without an order) have no ranks: they take part in
+            # Kruskal-Wallis only, so a rank analysis leaves them out and says so.
+            unranked = sorted(set(frame[frame["rank"].isna()]["name"]))
+            frame = frame[~frame["name"].isin(unranked)]
+            if frame.empty:
+                raise AssociationError(f"trait(s) {unranked[:5]} have categories without a rank; use --method kruskal")
+            if unranked:
+                notes.append(f"left out (nominal, no order to rank): {', '.join(unranked)}")
+            value = "rank"
+        else:
+            value = "category"
+    matrix = _pivot(frame, "name", value, "feature")
+    iris = dict(zip(frame["name"], frame["feature"], strict=False))
+    return AnalysisInput(matrix, pd.DataFrame(), iris, {}, sorted(set(frame["graph"])), notes)
+
+
+def marker_targets(kg: object, names: Sequence[str], *, source: str | None = None) -> AnalysisInput:
+    """Binary marker matrix (subjects x markers, 1 positive / 0 negative / NaN unknown).
+
+    A marker is named by its label (``EGFR mutation status``) or its gene (``EGFR``).
+    Statements of several sources are combined per subject; where they disagree the
+    subject is left out for that marker and the conflict is reported (``conflicts``),
+    unless ``source`` (a source key, file name or graph IRI) picks the source to use.
+    """
+    statuses = marker_statuses(kg)  # type: ignore[arg-type]
+    if statuses.empty:
+        raise AssociationError("no marker statuses in the store; load a clinical table or a feature table with marker columns")
+    labels = statuses[["marker", "marker_label"]].drop_duplicates()
+    notes: list[str] = []
+    columns: dict[str, pd.Series] = {}
+    iris: dict[str, str | None] = {}
+    graphs: set[str] = set()
+    if source:
+        catalog = _select(kg, f"SELECT ?graph ?key WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?graph igkg:sourceKey ?key }} }}")
+        keys = dict(zip(catalog["graph"], catalog["key"], strict=False))
+        chosen = {g for g in set(statuses["graph"]) if source in (g, keys.get(g, ""), keys.get(g, "").rsplit("/", 1)[-1])}
+        if not chosen:
+            raise AssociationError(f"no marker statuses from source {source!r}; sources: {', '.join(sorted(set(keys.values())))}")
+        statuses = statuses[statuses["graph"].isin(chosen)]
+    all_conflicts = marker_conflicts(kg, statuses)  # type: ignore[arg-type]
+    for name in names:
+        wanted = name.strip()
+        match = labels[
+            (labels["marker_label"].str.lower() == wanted.lower())
+            | (labels["marker_label"].map(lambda text: marker_gene_symbol(str(text)) or "") == wanted.upper())
+        ]
+        if match.empty:
+            raise AssociationError(
+                f"no marker {name!r} in the store; markers: {', '.join(sorted(labels['marker_label'].dropna()))}"
+            )
+        if match["marker"].nunique() > 1:
+            raise AssociationError(f"{name!r} names several markers ({', '.join(sorted(match['marker_label']))}); give the full name")
+        marker, label = match.iloc[0]["marker"], str(match.iloc[0]["marker_label"])
+        rows = statuses[statuses["marker"] == marker]
+        odd = rows[rows["binary"].isna() & rows["status"].map(_says_something)]
+        if not odd.empty:
+            values = sorted(set(rows["status"]))
+            raise AssociationError(
+                f"marker {label!r} has the statuses {', '.join(values)} (graph {odd.iloc[0]['graph']}); "
+                "a binary test needs positive / negative statuses only"
+            )
+        known = rows.dropna(subset=["binary"])
+        spread = known.groupby("subject")["binary"].agg(["nunique", "first"])
+        series = spread["first"].where(spread["nunique"] == 1)
+        disputed = spread.index[spread["nunique"] > 1]
+        if len(disputed):
+            notes.append(
+                f"{len(disputed)} subject(s) left out of {label!r}: their sources disagree "
+                f"({', '.join(sorted(str(s).rsplit('/', 1)[-1] for s in disputed)[:10])}); see the conflicts, or pick one source"
+            )
+        columns[label] = series
+        iris[label] = str(marker)
+        graphs |= set(rows["graph"])
+    frame = pd.DataFrame(columns)
+    conflicts = all_conflicts[all_conflicts["marker"].isin(set(iris.values()))] if not all_conflicts.empty else all_conflicts
+    return AnalysisInput(pd.DataFrame(), frame, {}, iris, sorted(graphs), notes, conflicts.reset_index(drop=True))
+
+
+def _says_something(status: object) -> bool:
+    try:
+        marker_value(str(status))
+    except ValueError:
+        return True
+    return False
+
+
+def expression_targets(kg: object) -> AnalysisInput:
+    """Expression matrix (subjects x genes) named by gene symbol, or by the source's id when unmapped."""
+    frame = _select(kg, EXPRESSION_QUERY)
+    if frame.empty:
+        raise AssociationError("no expression measurements in the store; load one with 'igkg load FILE --kind expression'")
+    frame["name"] = frame["symbol"].where(frame["symbol"].notna() & frame["gene"].notna(), frame["gid"]).astype(str)
+    matrix = _pivot(frame, "name", "value", "gene")
+    iris = {str(k): (None if pd.isna(v) else str(v)) for k, v in zip(frame["name"], frame["gene"], strict=False)}
+    unmapped = sum(1 for v in iris.values() if v is None)
+    notes = [f"{unmapped} gene(s) have no gene IRI (unmapped ids); their results are not written to the graph"] if unmapped else []
+    return AnalysisInput(pd.DataFrame(), matrix, {}, iris, sorted(set(frame["graph"])), notes)
+
+
+def pathway_targets(kg: object, expression: AnalysisInput, gmt: str | None, *, min_genes: int = 3) -> AnalysisInput:
+    """Gene-set scores (mean z-score of member genes) from a GMT file or the store's gene sets."""
+    symbol_of = {iri: name for name, iri in expression.target_iris.items() if iri}
+    notes = list(expression.notes)
+    iris: dict[str, str | None] = {}
+    if gmt:
+        collection = collection_name(Path(gmt))
+        base = Settings.from_env().base
+        sets = read_gmt(gmt)
+        for gene_set in sets:
+            node = standard_iri(gene_set.name, gene_set.description) or mint(base, "geneset", collection, gene_set.name)
+            iris[gene_set.name] = str(node)
+    else:
+        frame = _select(kg, GENE_SET_QUERY)
+        if frame.empty:
+            raise AssociationError("no gene sets in the store; load a GMT or Reactome file, or give --pathways FILE.gmt")
+        frame["member"] = frame["gene"].map(symbol_of).astype(object).where(frame["gene"].notna(), frame["symbol"].astype(object))
+        sets = []
+        for (node, label), group in frame.groupby(["set", "label"], sort=True):
+            genes = tuple(dict.fromkeys(str(m) for m in group["member"].dropna()))
+            if genes:
+                sets.append(GeneSet(str(label), "", genes))
+                iris[str(label)] = str(node)
+    scores, used = gene_set_scores(expression.targets, sets, min_genes=min_genes)
+    notes.append(f"{len(used)} of {len(sets)} gene sets scored (at least {min_genes} measured genes each)")
+    return AnalysisInput(pd.DataFrame(), scores, {}, {k: iris.get(k) for k in scores.columns}, expression.graphs, notes)

@@ -1,0 +1,120 @@
+"""The RDF of an association run: its ``prov:Activity`` and one ``RadiogenomicAssociation`` per
+significant result, stored as the run's own source graph (kind ``association-run``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from kg.analysis.associations.kernels import METHODS
+from kg.analysis.associations.records import AssociationRun
+from kg.core.files import sha256
+from kg.core.iris import mint
+from kg.core.namespaces import IGKG, PROV
+from kg.core.settings import Settings
+from kg.core.version import __version__
+
+__all__ = ["RUN_KIND", "file_fingerprint", "run_identifier", "run_triples", "write_run"]
+
+RUN_KIND = "association-run"
+"""The catalog kind of a stored run (runs stored before this kind existed say ``associations``)."""
+
+
+def file_fingerprint(path: str) -> dict[str, str]:
+    """A file as it counts for a run's identity: its name and SHA-256.
+
+    >>> file_fingerprint(__file__)["file"]
+    'provenance.py'
+    """
+    return {"file": Path(path).name, "sha256": sha256(path)}
+
+
+def run_identifier(parameters: dict[str, object], used: Sequence[str]) -> str:
+    """A run's id: a hash of its parameters and input graphs (other parameters, other run).
+
+    >>> run_identifier({"method": "spearman"}, ["g1"]) == run_identifier({"method": "spearman"}, ["g1"])
+    True
+    >>> run_identifier({"method": "spearman"}, ["g1"]) == run_identifier({"method": "pearson"}, ["g1"])
+    False
+    """
+    text = json.dumps({"parameters": parameters, "used": sorted(used)}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_triples(run: AssociationRun, *, base: str | None = None) -> list[tuple[object, object, object]]:
+    """The RDF of a run: its ``igkg:AnalysisRun`` activity and one ``RadiogenomicAssociation``
+    per result with q <= q_max whose feature and target have IRIs."""
+    base = base or Settings.from_env().base
+    node = mint(base, "analysis-run", run.run_id)
+    method = METHODS[str(run.parameters["method"])]
+    triples: list[tuple[object, object, object]] = [
+        (node, RDF.type, IGKG.AnalysisRun),
+        (node, RDF.type, PROV.Activity),
+        (node, RDFS.label, Literal(f"igkg associate {run.parameters['targets']} ({method.name}) run {run.run_id}")),
+        (node, IGKG.parameters, Literal(json.dumps(run.parameters, sort_keys=True, default=str))),
+        (node, IGKG.settingsHash, Literal(run.run_id)),
+        (node, IGKG.methodName, Literal(method.name)),
+    ]
+    for package in ("numpy", "scipy", "pandas"):
+        try:
+            triples.append((node, IGKG.softwareVersion, Literal(f"{package} {metadata.version(package)}")))
+        except metadata.PackageNotFoundError:
+            continue
+    triples.append((node, IGKG.softwareVersion, Literal(f"igkg {__version__}")))
+    for graph in run.used:
+        triples.append((node, PROV.used, URIRef(graph)))
+    cohort = run.parameters.get("cohort")
+    cohort_node = mint(base, "cohort", str(cohort).strip()) if cohort else None
+    if cohort_node is not None:
+        triples.append((node, IGKG.cohort, cohort_node))
+    double = XSD.double
+    for row in run.significant.itertuples(index=False):
+        feature = run.feature_iris.get(str(row.feature)) or str(mint(base, "feature", str(row.feature)))
+        target = run.target_iris.get(str(row.target))
+        if not target:
+            continue
+        association = mint(base, "association", run.run_id, str(row.feature), str(row.target))
+        triples += [
+            (association, RDF.type, IGKG.RadiogenomicAssociation),
+            (association, IGKG.feature, URIRef(feature)),
+            (association, IGKG.target, URIRef(target)),
+            (association, IGKG.method, method.stato),
+            (association, IGKG.methodName, Literal(method.name)),
+            (association, IGKG.statistic, Literal(repr(float(row.statistic)), datatype=double)),
+            (association, IGKG.effectSize, Literal(repr(float(row.effect_size)), datatype=double)),
+            (association, IGKG.pValue, Literal(repr(float(row.p)), datatype=double)),
+            (association, IGKG.qValue, Literal(repr(float(row.q)), datatype=double)),
+            (association, IGKG.bonferroni, Literal(repr(float(row.bonferroni)), datatype=double)),
+            (association, IGKG.sampleSize, Literal(int(row.n), datatype=XSD.integer)),
+            (association, PROV.wasGeneratedBy, node),
+        ]
+        if cohort_node is not None:
+            triples.append((association, IGKG.cohort, cohort_node))
+    return triples
+
+
+def write_run(kg: object, run: AssociationRun) -> object:
+    """Store a run as its own source graph ``associations/<run id>`` (with ``prov:used`` inputs).
+
+    The same parameters over the same input graphs give the same run id and the same
+    triples, so re-running is a no-op; other parameters give another run, beside it.
+    """
+    triples = run_triples(run)
+    report = kg.ingest(  # type: ignore[attr-defined]
+        f"associations/{run.run_id}",
+        triples,
+        kind=RUN_KIND,
+        parameters=run.parameters,
+        used=run.used,
+    )
+    written = sum(1 for t in triples if str(t[2]).endswith("RadiogenomicAssociation"))
+    skipped = len(run.significant) - written
+    if skipped:
+        report.note(f"{skipped} significant result(s) not written: their target has no IRI (unmapped gene id)")
+    return report

@@ -1,0 +1,87 @@
+"""One association analysis run: choose the method, read the inputs, run the kernels, describe it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kg.analysis.associations.inputs import expression_targets, imaging_features, marker_targets, pathway_targets
+from kg.analysis.associations.kernels import METHODS, associate
+from kg.analysis.associations.provenance import file_fingerprint, run_identifier
+from kg.analysis.associations.records import AssociationRun
+from kg.core.errors import AssociationError
+
+__all__ = ["default_method", "run_analysis"]
+
+
+def default_method(kind: str, *, traits: bool = False) -> str:
+    """The method used when none is given: Mann-Whitney for markers, Spearman otherwise."""
+    return "mannwhitney" if kind == "marker" else "spearman"
+
+
+def run_analysis(
+    kg: object,
+    *,
+    markers: Sequence[str] = (),
+    genes: bool = False,
+    pathways: str | None = None,
+    method: str | None = None,
+    min_n: int = 10,
+    q_max: float = 0.05,
+    cohort: str | None = None,
+    traits: bool = False,
+    marker_source: str | None = None,
+    only_significant: bool = False,
+    min_genes: int = 3,
+) -> AssociationRun:
+    """Read features and targets from the store, run the engine and describe the run.
+
+    Exactly one of ``markers``, ``genes`` or ``pathways`` (a GMT path, or ``"graph"`` for the
+    store's gene sets) says what the targets are. Nothing is written; see ``write_run``.
+    """
+    chosen = [bool(markers), bool(genes), bool(pathways)]
+    if sum(chosen) != 1:
+        raise AssociationError("give exactly one of --marker, --genes or --pathways")
+    kind = "marker" if markers else "genes" if genes else "pathways"
+    method = method or default_method(kind, traits=traits)
+    if method not in METHODS:
+        raise AssociationError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
+    if kind == "marker" and METHODS[method].target != "binary":
+        raise AssociationError(f"a marker is binary: use --method mannwhitney or pointbiserial, not {method}")
+    if kind != "marker" and METHODS[method].target == "binary":
+        raise AssociationError(f"{method} needs a binary marker; for genes and pathways use spearman, pearson or kruskal")
+    features = imaging_features(kg, cohort=cohort, traits=traits or method == "kruskal", ordinal=method != "kruskal")
+    if kind == "marker":
+        targets = marker_targets(kg, markers, source=marker_source)
+    else:
+        targets = expression_targets(kg)
+        if kind == "pathways":
+            targets = pathway_targets(kg, targets, None if pathways == "graph" else pathways, min_genes=min_genes)
+    results = associate(features.features, targets.targets, method=method, min_n=min_n, q_max=q_max, only_significant=only_significant)
+    used = sorted(set(features.graphs) | set(targets.graphs))
+    parameters: dict[str, object] = {
+        "method": method,
+        "stato": str(METHODS[method].stato),
+        "targets": kind,
+        "markers": list(markers),
+        "pathways": file_fingerprint(pathways) if pathways and pathways != "graph" else pathways,
+        "min_n": int(min_n),
+        "q_max": float(q_max),
+        "cohort": cohort,
+        "traits": traits,
+        "marker_source": marker_source,
+        "correction": "Benjamini-Hochberg and Bonferroni over all tests of the run",
+        "min_genes": min_genes if kind == "pathways" else None,
+    }
+    notes = features.notes + targets.notes
+    if results.attrs.get("single_valued_targets"):
+        notes.append(f"not tested (one value only): {', '.join(results.attrs['single_valued_targets'])}")
+    return AssociationRun(
+        run_id=run_identifier(parameters, used),
+        parameters=parameters,
+        results=results,
+        feature_iris=features.feature_iris,
+        target_iris=targets.target_iris,
+        used=used,
+        notes=notes,
+        conflicts=targets.conflicts,
+    )

@@ -1,0 +1,5 @@
+"""``python -m kg.cli``: the ``igkg`` command line."""
+
+from kg.cli.app import main
+
+main()

@@ -1,0 +1,130 @@
+"""``igkg load``, ``stats``, ``export`` and ``drop``: putting sources into the store and taking them out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kg.cli.common import console, fail, open_graph, out, print_frame
+
+__all__ = ["drop", "export", "load", "load_help", "stats"]
+
+
+def load_help() -> str:
+    """The help of ``igkg load``, with every loader kind and its options."""
+    from loaders import LOADERS
+
+    kinds = "\n\n".join(
+        f"{kind}: {loader.description}" + (f" [options: {', '.join(loader.options)}]" if loader.options else "")
+        for kind, loader in LOADERS.items()
+    )
+    return "Load sources into the store, each into its own named graph.\n\nKinds:\n\n" + kinds
+
+
+def load(
+    ctx: typer.Context,
+    sources: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
+    kind: Annotated[Optional[str], typer.Option("--kind", "-k", help="The source kind (see above); inferred from the file name if unambiguous.")] = None,
+    params: Annotated[Optional[Path], typer.Option("--params", help="pyradiomics parameter file (YAML/JSON), for --kind pyradiomics.")] = None,
+    id_column: Annotated[Optional[str], typer.Option("--id-column", help="The column holding subject ids in a table.")] = None,
+    species: Annotated[Optional[str], typer.Option("--species", help="Species filter (e.g. 'Homo sapiens') for pathway/gene files.")] = None,
+    cohort: Annotated[Optional[str], typer.Option("--cohort", help="Cohort the subjects of this source belong to.")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Loader option KEY=VALUE (repeatable; the kinds above list theirs).")] = None,
+    report_file: Annotated[Optional[Path], typer.Option("--report", help="Write the load reports as JSON here.")] = None,
+) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from kg.analysis.conflicts import note_conflicts
+    from kg.core.errors import IgkgError
+
+    options: dict[str, object] = {"params": params, "id_column": id_column, "species": species, "cohort": cohort}
+    for item in option or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(IgkgError(f"--option takes KEY=VALUE, got {item!r}"))
+        options[key.strip().replace("-", "_")] = value
+    reports = []
+    try:
+        with open_graph(ctx) as kg:
+            for source in sources:
+                size = source.stat().st_size if source.is_file() else None
+                with Progress(
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    DownloadColumn(),
+                    TimeRemainingColumn(),
+                    console=console,
+                    transient=True,
+                    disable=not console.is_terminal,
+                ) as bar:
+                    task = bar.add_task(source.name, total=size)
+                    report = kg.load(source, kind=kind, progress=lambda n: bar.advance(task, n), **options)
+                if report.kind in ("clinical", "radiomics-csv", "maf") and not report.skipped:
+                    note_conflicts(kg, report)
+                reports.append(report)
+                out.print(report.summary(), highlight=False, soft_wrap=True)
+                for rejection in report.rejected[:10]:
+                    out.print(f"  rejected {rejection}", highlight=False, soft_wrap=True)
+                if len(report.rejected) > 10:
+                    out.print(f"  ... and {len(report.rejected) - 10} more rejections (see --report)")
+                for note in report.notes:
+                    out.print(f"  note: {note}", highlight=False, soft_wrap=True)
+    except (IgkgError, OSError) as exc:
+        fail(exc)
+    if report_file is not None:
+        report_file.write_text(json.dumps([r.to_dict() for r in reports], indent=2))
+
+
+def stats(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Show triples per named graph (with its source) and instances per class."""
+    from kg.core.errors import IgkgError
+
+    try:
+        with open_graph(ctx, read_only=True) as kg:
+            result = kg.stats()
+        if fmt == "json":
+            sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+            return
+        print_frame(result.graphs, "table")
+        print_frame(result.classes.head(40), "table")
+        out.print(f"total triples: {result.triples}")
+    except (IgkgError, OSError) as exc:
+        fail(exc)
+
+
+def export(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Argument(help="The file to write ('.gz' compresses).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="nquads, trig, turtle, ntriples or rdfxml.")] = "nquads",
+    graph: Annotated[Optional[str], typer.Option("--graph", help="Only this named graph.")] = None,
+) -> None:
+    """Write the store (or one graph) as N-Quads, TriG, Turtle, N-Triples or RDF/XML."""
+    from kg.core.errors import IgkgError
+
+    try:
+        with open_graph(ctx, read_only=True) as kg:
+            kg.export(output, format=fmt, graph=graph)
+    except (IgkgError, OSError) as exc:
+        fail(exc)
+
+
+def drop(
+    ctx: typer.Context,
+    graph: Annotated[str, typer.Argument(help="Graph IRI, source key (kind/file) or file name.")],
+) -> None:
+    """Remove a loaded source (by graph IRI, source key or file name)."""
+    from kg.core.errors import IgkgError
+
+    try:
+        with open_graph(ctx) as kg:
+            removed = kg.drop(graph)
+        out.print(f"dropped {graph}: {removed} triples")
+    except (IgkgError, OSError) as exc:
+        fail(exc)

@@ -1,0 +1,92 @@
+"""The error classes of igkg; the endpoint maps them to HTTP status codes in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "AssociationError",
+    "ConfigError",
+    "IgkgError",
+    "LoadError",
+    "QueryRefused",
+    "QuerySyntaxError",
+    "QueryTimeout",
+    "StoreError",
+    "UnknownQuery",
+]
+
+
+class IgkgError(Exception):
+    """Base of every error igkg raises on purpose."""
+
+
+class ConfigError(IgkgError, ValueError):
+    """A setting, option or environment variable is wrong."""
+
+
+class StoreError(IgkgError, OSError):
+    """The store cannot be opened or written (locked, corrupt, unreachable)."""
+
+
+class LoadError(IgkgError, ValueError):
+    """A source file cannot be loaded; names the file, the line or record, and what to do.
+
+    >>> str(LoadError("bad.tsv", "missing column 'symbol'", line=1, hint="use the HGNC complete set"))
+    "bad.tsv, line 1: missing column 'symbol' (use the HGNC complete set)"
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        message: str,
+        *,
+        line: int | None = None,
+        record: str | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.message = message
+        self.line = line
+        self.record = record
+        self.field = field
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.record is not None:
+            where += f", record {self.record}"
+        if self.field is not None:
+            where += f", field {self.field!r}"
+        text = f"{where}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class QuerySyntaxError(IgkgError, ValueError):
+    """A SPARQL query or update does not parse; carries the parser's message and position."""
+
+
+class QueryRefused(IgkgError, PermissionError):
+    """A query or update is not allowed here (read-only store, SERVICE, file: IRIs ...)."""
+
+
+class QueryTimeout(IgkgError, TimeoutError):
+    """A query ran past its time limit and was stopped."""
+
+
+class UnknownQuery(IgkgError, KeyError):
+    """No named query has that name, or a parameter is unknown or of the wrong type."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its message; this one is a sentence for people.
+        return str(self.args[0]) if self.args else ""
+
+
+class AssociationError(IgkgError, ValueError):
+    """The inputs of an association analysis are unusable (names the variable and what to do)."""

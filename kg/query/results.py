@@ -1,0 +1,44 @@
+"""Query results in the shapes people use: SELECT as a DataFrame, CONSTRUCT as an rdflib Graph.
+
+>>> import pyoxigraph as ox
+>>> store = ox.Store()
+>>> solutions_to_dataframe(store.query("SELECT ?n WHERE { VALUES ?n { 1 2 } }"))["n"].tolist()
+[1, 2]
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+import pyoxigraph as ox
+from rdflib import Graph
+
+from kg.core.namespaces import PREFIXES
+
+__all__ = ["solutions_to_dataframe", "triples_to_graph"]
+
+
+def solutions_to_dataframe(solutions: ox.QuerySolutions) -> pd.DataFrame:
+    """SELECT results as a DataFrame: IRIs and strings as text, numbers as numbers.
+
+    Goes through Oxigraph's CSV writer and pandas' C parser, the fastest path measured.
+    """
+    columns = [v.value for v in solutions.variables]
+    data = solutions.serialize(format=ox.QueryResultsFormat.CSV)
+    if not data or data.count(b"\n") <= 1:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""], low_memory=False)
+
+
+def triples_to_graph(triples: Any) -> Graph:
+    """The triples of a CONSTRUCT/DESCRIBE result (anything ``pyoxigraph.serialize`` takes) as an
+    rdflib ``Graph`` with igkg's prefixes bound."""
+    graph = Graph()
+    for prefix, uri in PREFIXES.items():
+        graph.bind(prefix, uri)
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    if data:
+        graph.parse(data=data.decode("utf-8"), format="nt")
+    return graph

@@ -1,0 +1,125 @@
+"""The catalog: one PROV-O / DCAT / VoID record per loaded source version, in its own graph.
+
+>>> graph_iri("hgnc/hgnc_complete_set.txt", "0123456789abcdef0123")
+'https://w3id.org/igkg/graph/hgnc/hgnc_complete_set.txt/0123456789abcdef'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from rdflib import Literal, URIRef
+
+from kg.core.files import utc_now
+from kg.core.namespaces import CATALOG_GRAPH, DCAT, DCT, GRAPH_BASE, IGKG, PROV, RDF, RDFS, VOID, XSD
+from kg.core.terms import nt
+from kg.core.version import __version__
+
+__all__ = ["CATALOG_GRAPH", "CATALOG_QUERY", "SourceVersion", "delete_record", "graph_iri", "record_update", "source_key_query"]
+
+CATALOG_QUERY = f"""SELECT ?graph ?source ?kind ?file ?sha256 ?triples ?loaded WHERE {{
+  GRAPH <{CATALOG_GRAPH}> {{
+    ?graph a igkg:SourceGraph ; igkg:sourceKey ?source ; igkg:loaderKind ?kind ;
+           void:triples ?triples ; prov:generatedAtTime ?loaded .
+    OPTIONAL {{ ?graph dct:source ?file }}
+    OPTIONAL {{ ?graph prov:wasDerivedFrom/igkg:sha256 ?sha256 }}
+  }} }} ORDER BY ?source"""
+"""One row per catalogued source: graph, source key, kind, file, checksum, triples, load time."""
+
+
+def graph_iri(key: str, fingerprint: str) -> str:
+    """The named-graph IRI of one version of a source."""
+    return GRAPH_BASE + quote(key, safe="/-._~") + "/" + fingerprint[:16]
+
+
+def source_key_query() -> str:
+    """SELECT of the graph currently catalogued for the source key bound as ``?key``."""
+    return f"SELECT ?g WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?g <{IGKG.sourceKey}> ?key }} }}"
+
+
+def delete_record(graph: str) -> str:
+    """The SPARQL update removing the catalog record of ``graph`` (graph, load activity, source file)."""
+    return (
+        f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> ?p ?o }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}#load> ?p2 ?o2 }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}#source> ?p3 ?o3 }} }}"
+    )
+
+
+def _lit(value: Any, datatype: Any = None) -> Literal:
+    return Literal(value, datatype=datatype) if datatype else Literal(value)
+
+
+@dataclass(frozen=True)
+class SourceVersion:
+    """One version of a source as the catalog records it."""
+
+    key: str
+    """The source key, ``<kind>/<file name>`` (or ``associations/<run id>`` ...)."""
+    graph: str
+    kind: str
+    loader_version: str
+    fingerprint: str
+    report: Any
+    """The ``LoadReport``: triples, records read and rejected, unmapped ids, extra provenance."""
+    started: str
+    file: Path | None = None
+    sha: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    used: tuple[str, ...] = ()
+    """IRIs (input graphs, files) the load or analysis used, for ``prov:used``."""
+
+
+def record_update(version: SourceVersion) -> str:
+    """The ``INSERT DATA`` of one source version's catalog record (PROV-O activity, DCAT file, VoID counts)."""
+    key, graph, kind, report, file = version.key, version.graph, version.kind, version.report, version.file
+    g = URIRef(graph)
+    activity = URIRef(graph + "#load")
+    triples: list[tuple[Any, Any, Any]] = [
+        (g, RDF.type, IGKG.SourceGraph),
+        (g, RDF.type, PROV.Entity),
+        (g, RDF.type, VOID.Dataset),
+        (g, RDFS.label, _lit(f"{kind}: {key.split('/', 1)[-1]}")),
+        (g, IGKG.sourceKey, _lit(key)),
+        (g, IGKG.loaderKind, _lit(kind)),
+        (g, IGKG.fingerprint, _lit(version.fingerprint)),
+        (g, VOID.triples, _lit(report.triples)),
+        (g, IGKG.recordsRead, _lit(report.records_read)),
+        (g, IGKG.recordsRejected, _lit(len(report.rejected))),
+        (g, IGKG.unmappedIdentifiers, _lit(sum(len(v) for v in report.unmapped.values()))),
+        (g, PROV.generatedAtTime, _lit(utc_now(), XSD.dateTime)),
+        (g, PROV.wasGeneratedBy, activity),
+        (activity, RDF.type, PROV.Activity),
+        (activity, RDFS.label, _lit(f"igkg load of {key}")),
+        (activity, PROV.startedAtTime, _lit(version.started, XSD.dateTime)),
+        (activity, PROV.endedAtTime, _lit(utc_now(), XSD.dateTime)),
+        (activity, IGKG.softwareVersion, _lit(f"igkg {__version__}")),
+        (activity, IGKG.loaderVersion, _lit(version.loader_version)),
+        (activity, IGKG.parameters, _lit(json.dumps(dict(version.options), sort_keys=True, default=str))),
+    ]
+    if file is not None:
+        # The input as seen by this load: its own node, so dropping the graph drops it too.
+        used_file = URIRef(graph + "#source")
+        triples += [
+            (g, PROV.wasDerivedFrom, used_file),
+            (g, DCT.source, URIRef(file.resolve().as_uri())),
+            (activity, PROV.used, used_file),
+            (used_file, RDF.type, PROV.Entity),
+            (used_file, RDF.type, DCAT.Distribution),
+            (used_file, DCAT.accessURL, URIRef(file.resolve().as_uri())),
+            (used_file, DCT.title, _lit(file.name)),
+            (used_file, IGKG.sha256, _lit(version.sha or "")),
+        ]
+        if file.is_file():
+            triples.append((used_file, DCAT.byteSize, _lit(file.stat().st_size)))
+    for iri in version.used:
+        triples.append((activity, PROV.used, URIRef(iri)))
+    for predicate, obj in getattr(report, "provenance", []):
+        triples.append((g, predicate, obj))
+    body = "\n".join(f"{nt(s)} {nt(p)} {nt(o)} ." for s, p, o in triples)
+    return f"INSERT DATA {{ GRAPH <{CATALOG_GRAPH}> {{\n{body}\n}} }}"

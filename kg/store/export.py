@@ -1,0 +1,56 @@
+"""Writing a store (or one graph) as N-Quads, TriG, Turtle, N-Triples or RDF/XML."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from kg.core.errors import StoreError
+from kg.core.namespaces import PREFIXES
+
+__all__ = ["EXPORT_FORMATS", "export_store"]
+
+EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+"""The ``--format`` names of ``igkg export`` and their pyoxigraph formats."""
+
+
+def export_store(
+    store: Any,
+    output: str | os.PathLike[str] | IO[bytes],
+    *,
+    format: str = "nquads",  # noqa: A002 - the CLI's word
+    graph: str | None = None,
+) -> None:
+    """Write ``store`` (a pyoxigraph ``Store`` or a backend with its ``dump``/``query``) to ``output``.
+
+    A path ending in ``.gz`` is compressed. Triple formats without ``graph`` write the union
+    of all graphs.
+
+    :raises StoreError: the format is unknown.
+    """
+    try:
+        fmt = EXPORT_FORMATS[format]
+    except KeyError:
+        raise StoreError(f"unknown export format {format!r}; one of {', '.join(EXPORT_FORMATS)}") from None
+    target: Any = str(output) if isinstance(output, (str, os.PathLike)) else output
+    if isinstance(target, str) and target.endswith(".gz"):
+        with gzip.open(target, "wb") as handle:
+            export_store(store, handle, format=format, graph=graph)
+        return
+    prefixes = PREFIXES if fmt != ox.RdfFormat.N_TRIPLES else None
+    if graph is not None:
+        store.dump(target, fmt, from_graph=ox.NamedNode(graph), prefixes=prefixes)
+    elif fmt.supports_datasets:
+        store.dump(target, fmt, prefixes=PREFIXES if fmt == ox.RdfFormat.TRIG else None)
+    else:
+        triples = store.query("CONSTRUCT { ?s ?p ?o } WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+        ox.serialize(triples, target, fmt, prefixes=prefixes)

@@ -1,0 +1,183 @@
+"""The pyradiomics -> IBSI feature table, and the ``igkg:RadiomicFeature`` nodes built from it.
+
+``ontologies/ibsi_features.tsv`` maps every pyradiomics 3.0.1 feature to the IBSI code of its
+definition (or says IBSI does not define it), with pyradiomics' documented deviations; its
+sources are in ``ontologies/IBSI_SOURCES.md`` and ``tests/test_ibsi_table.py`` checks each row
+against the IBSI manual's source. ``feature_node`` makes the one node per pyradiomics feature
+name that every radiomics loader shares: a feature on a filtered image (``wavelet-LLH_glcm_
+Contrast``) carries its image type and points with ``igkg:baseFeature`` to the same feature on
+the original image, which carries the IBSI code (``skos:notation``) and the Radiomics Ontology
+class (``igkg:roClass``).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from kg.core.namespaces import IGKG, RADO
+from loaders._contract import LoadContext, Triple
+from loaders._shapes import FeatureName, feature_name
+
+__all__ = [
+    "CLASS_TYPES",
+    "IBSI_TABLE",
+    "IbsiRow",
+    "feature_node",
+    "ibsi_row",
+    "ibsi_table",
+]
+
+IBSI_TABLE = "ibsi_features.tsv"
+"""File name of the table in the ``ontologies`` package."""
+
+CLASS_TYPES: dict[str, URIRef] = {
+    "shape": IGKG.ShapeFeature,
+    "shape2D": IGKG.ShapeFeature,
+    "firstorder": IGKG.FirstOrderFeature,
+    "glcm": IGKG.GLCMFeature,
+    "glrlm": IGKG.GLRLMFeature,
+    "glszm": IGKG.GLSZMFeature,
+    "gldm": IGKG.GLDMFeature,
+    "ngtdm": IGKG.NGTDMFeature,
+}
+"""pyradiomics feature class -> the igkg class of its features."""
+
+STATUS_TEXT = {
+    "defined": "defined",
+    "defined-deviates": "defined (pyradiomics deviates)",
+    "deprecated": "defined (deprecated in pyradiomics)",
+    "not-defined": "not defined by IBSI",
+}
+"""Table status -> the ``igkg:ibsiStatus`` text."""
+
+_CLASS_LABEL = {
+    "shape": "shape",
+    "shape2D": "2D shape",
+    "firstorder": "first order",
+    "glcm": "GLCM",
+    "glrlm": "GLRLM",
+    "glszm": "GLSZM",
+    "gldm": "GLDM",
+    "ngtdm": "NGTDM",
+}
+
+
+@dataclass(frozen=True)
+class IbsiRow:
+    """One row of the table: a pyradiomics feature and the IBSI definition it implements."""
+
+    feature_class: str
+    feature: str
+    ibsi_code: str | None
+    ibsi_family: str | None
+    ibsi_feature: str | None
+    status: str
+    unit: str | None
+    deviation: str | None
+    evidence: str
+
+    @property
+    def ro_class(self) -> URIRef | None:
+        """The Radiomics Ontology class ``http://www.radiomics.org/RO/<code>``, if IBSI defines it."""
+        return RADO[self.ibsi_code] if self.ibsi_code else None
+
+
+def _table_text() -> str:
+    return resources.files("ontologies").joinpath(IBSI_TABLE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def ibsi_table() -> dict[tuple[str, str], IbsiRow]:
+    """The table as ``(feature class, feature) -> IbsiRow`` (read once).
+
+    >>> ibsi_table()[("firstorder", "Mean")].ibsi_code
+    'Q4LE'
+    >>> ibsi_table()[("firstorder", "TotalEnergy")].status
+    'not-defined'
+    """
+    lines = [line for line in _table_text().splitlines() if line and not line.startswith("#")]
+    rows: dict[tuple[str, str], IbsiRow] = {}
+    for record in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE):
+        row = IbsiRow(
+            feature_class=record["feature_class"],
+            feature=record["feature"],
+            ibsi_code=record["ibsi_code"] or None,
+            ibsi_family=record["ibsi_family"] or None,
+            ibsi_feature=record["ibsi_feature"] or None,
+            status=record["status"],
+            unit=record["unit"] or None,
+            deviation=record["deviation"] or None,
+            evidence=record["evidence"],
+        )
+        key = (row.feature_class, row.feature)
+        if key in rows:
+            raise ValueError(f"{IBSI_TABLE}: {key} appears twice")
+        if row.status not in STATUS_TEXT:
+            raise ValueError(f"{IBSI_TABLE}: unknown status {row.status!r} for {key}")
+        rows[key] = row
+    return rows
+
+
+def ibsi_row(name: FeatureName) -> IbsiRow | None:
+    """The table row of a feature (any image type), or ``None`` for a feature the table lacks."""
+    return ibsi_table().get((name.feature_class, name.feature))
+
+
+def _label(name: FeatureName) -> str:
+    row = ibsi_row(name)
+    base = row.ibsi_feature if row is not None and row.ibsi_feature else name.feature
+    text = f"{base} ({_CLASS_LABEL.get(name.feature_class, name.feature_class)})"
+    return text if name.image_type == "original" else f"{text}, {name.image_type}"
+
+
+def feature_node(context: LoadContext, name: FeatureName | str, triples: list[Triple]) -> URIRef:
+    """The ``igkg:RadiomicFeature`` node of a pyradiomics feature, with its description.
+
+    The IRI is ``context.mint("feature", <pyradiomics name>)``, so every loader meets on it.
+    A filtered variant gets ``igkg:baseFeature`` to the original-image feature (whose node is
+    described too); the IBSI code and RO class sit on the original-image feature only, so a
+    query by IBSI code never mixes values computed on filtered images.
+
+    >>> triples = []
+    >>> node = feature_node(LoadContext(), "original_firstorder_Mean", triples)
+    >>> str(node)
+    'https://w3id.org/igkg/id/feature/original_firstorder_Mean'
+    >>> sorted(str(o) for s, p, o in triples if p == SKOS.notation)
+    ['Q4LE']
+    """
+    if isinstance(name, str):
+        parsed = feature_name(name)
+        if parsed is None:
+            raise ValueError(f"not a pyradiomics feature name: {name!r}")
+        name = parsed
+    node = context.mint("feature", name.full)
+    row = ibsi_row(name)
+    triples += [
+        (node, RDF.type, CLASS_TYPES.get(name.feature_class, IGKG.RadiomicFeature)),
+        (node, RDFS.label, Literal(_label(name))),
+        (node, IGKG.pyradiomicsName, Literal(name.full)),
+        (node, IGKG.featureClass, Literal(name.feature_class)),
+        (node, IGKG.featureName, Literal(name.feature)),
+        (node, IGKG.imageType, Literal(name.image_type)),
+    ]
+    if row is not None:
+        triples.append((node, IGKG.ibsiStatus, Literal(STATUS_TEXT[row.status])))
+        if row.unit and (name.image_type == "original" or name.feature_class.startswith("shape")):
+            triples.append((node, IGKG.unit, Literal(row.unit)))
+        if row.deviation:
+            triples.append((node, SKOS.scopeNote, Literal(row.deviation)))
+    if name.image_type != "original":
+        base = feature_node(context, FeatureName("original", name.feature_class, name.feature), triples)
+        triples.append((node, IGKG.baseFeature, base))
+    elif row is not None and row.ibsi_code:
+        triples += [
+            (node, SKOS.notation, Literal(row.ibsi_code)),
+            (node, IGKG.roClass, row.ro_class),
+        ]
+    return node
