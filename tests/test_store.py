@@ -185,3 +185,28 @@ def test_bindings_are_terms_not_query_text(kg: KnowledgeGraph) -> None:
     for attack in ['x" } UNION { ?s ?p ?o', "x'} ; DROP ALL", "<http://a b>", "} UNION {"]:
         frame = kg.query("SELECT ?s WHERE { ?s rdfs:label ?l }", {"l": attack})
         assert frame.empty
+
+
+def test_unknown_option_is_refused_with_the_known_ones(kg: KnowledgeGraph) -> None:
+    """A loader option the loader does not declare is an error naming the declared ones; nothing is written."""
+    from kg.core.errors import ConfigError
+    from loaders import LOADERS
+
+    with pytest.raises(ConfigError) as caught:
+        kg.load(GOOD, kind="rdf", id_column="Case ID")
+    assert "'id_column'" in str(caught.value) and "none" in str(caught.value)
+    gmt = Path(__file__).parent / "data" / "gmt" / "bad" / next(p.name for p in (Path(__file__).parent / "data" / "gmt" / "bad").iterdir())
+    with pytest.raises(ConfigError) as caught:
+        kg.load(gmt, kind="gmt", collections="typo")
+    assert all(option in str(caught.value) for option in LOADERS["gmt"].options)
+    assert len(kg.graphs()) == 0
+
+
+def test_kind_aliases_reach_the_same_loader(kg: KnowledgeGraph) -> None:
+    """A kind may also be named by its module name; the catalog records the kind itself."""
+    report = kg.load(GOOD, kind="rdf")
+    assert report.kind == "rdf"
+    from loaders import ALIASES, get_loader
+
+    assert get_loader("gene_info") is get_loader("gene-info")
+    assert all(get_loader(alias).kind == kind for alias, kind in ALIASES.items())
