@@ -19,7 +19,7 @@ beta, se, p, n``; the dosage counts ``effect_allele``. No multiple-testing corre
 
 from ._dask import iter_linear_gwas_dask
 from ._design import GwasDesign, GwasError, PhenotypeGroup, prepare_design
-from ._kernel import BlockStats, block_statistics
+from ._kernel import BlockStats, block_statistics, two_sided_p
 from ._run import (
     RESULT_COLUMNS,
     GenotypeSourceLike,
@@ -48,5 +48,6 @@ __all__ = [
     "linear_gwas",
     "prepare_design",
     "to_arrow",
+    "two_sided_p",
     "write_results",
 ]

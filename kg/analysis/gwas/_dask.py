@@ -57,15 +57,17 @@ def iter_linear_gwas_dask(
     maf_min: float = 0.0,
     p_max: float | None = None,
     log10_p: bool = False,
+    threads: int | None = 1,
     max_in_flight: int | None = None,
 ) -> Iterator[pd.DataFrame]:
     """:func:`iter_linear_gwas` with the blocks computed on ``client``'s workers; same rows, same order.
 
     At most ``max_in_flight`` blocks (default: twice the worker threads, at least 2) are pending at once,
-    so memory stays bounded whatever the number of variants.
+    so memory stays bounded whatever the number of variants. ``threads`` is per task (default 1: dask
+    already runs one task per worker thread).
     """
     design = prepare_design(source.samples, phenotypes, covariates, key=key)
-    options = GwasOptions(maf_min=maf_min, p_max=p_max, log10_p=log10_p)
+    options = GwasOptions(maf_min=maf_min, p_max=p_max, log10_p=log10_p, threads=threads)
     if max_in_flight is None:
         threads = sum(client.nthreads().values()) or 1
         max_in_flight = max(2, 2 * threads)

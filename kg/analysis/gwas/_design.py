@@ -34,11 +34,20 @@ class PhenotypeGroup:
     features: tuple[str, ...]
     feature_codes: np.ndarray
     rows: np.ndarray
-    q: np.ndarray
-    y: np.ndarray
+    zt: np.ndarray  # (f + k) x n, C order: [y, q]' so one matrix product gives y'g and q'g
     yy: np.ndarray
     n: int
     df: int
+
+    @property
+    def y(self) -> np.ndarray:
+        """Residualised phenotypes, n x f."""
+        return self.zt[: len(self.features)].T
+
+    @property
+    def q(self) -> np.ndarray:
+        """Orthonormal basis of [1, covariates], n x k."""
+        return self.zt[len(self.features):].T
 
 
 @dataclass(frozen=True)
@@ -167,7 +176,7 @@ def prepare_design(
         y = y - q @ (q.T @ y)
         groups.append(PhenotypeGroup(
             features=tuple(features[j] for j in members), feature_codes=np.asarray(members, dtype=np.int32),
-            rows=rows.astype(np.intp), q=np.ascontiguousarray(q), y=np.ascontiguousarray(y),
+            rows=rows.astype(np.intp), zt=np.ascontiguousarray(np.hstack([y, q]).T),
             yy=np.einsum("ij,ij->j", y, y), n=int(mask.sum()), df=int(mask.sum()) - k - 1))
     subjects = tuple("_".join(x) if isinstance(x, tuple) else str(x) for x in subject_keys[sample_index])
     design = GwasDesign(sample_index=sample_index, subjects=subjects, features=features, covariates=cov_names,

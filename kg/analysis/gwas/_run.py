@@ -27,7 +27,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ("feature", "variant", "chrom", "pos", "effect_allele", "other_allele", "eaf", "beta", "se", "p", "n")
-_VARIANT_FIELDS = ("id", "chrom", "pos", "effect_allele", "other_allele")
+_WORDS = ("feature", "variant", "chrom", "effect_allele", "other_allele")  # dictionary-encoded strings
 
 
 class GenotypeSourceLike(Protocol):
@@ -49,35 +49,41 @@ class GwasOptions:
     maf_min: float = 0.0
     p_max: float | None = None
     log10_p: bool = False
+    threads: int | None = None  # for the p-values; None = the CPUs this process may use
 
 
 def block_results(design: GwasDesign, dosages: np.ndarray, variants: pd.DataFrame, options: GwasOptions) -> pd.DataFrame:
     """Result rows of one block: ``dosages`` are design rows x block variants, ``variants`` their table rows.
 
-    Rows are ordered by phenotype group, then feature, then variant. ``feature`` and ``variant`` are
-    categoricals (cheap to build and to write as Parquet dictionaries).
+    Rows are ordered by phenotype group, then feature, then variant. The string columns (feature,
+    variant, chrom, alleles) are categoricals: cheap to build, written as Parquet dictionaries.
     """
     if dosages.shape != (len(design.sample_index), len(variants)):
         raise GwasError(f"dosage block of shape {dosages.shape} for {len(design.sample_index)} subjects x "
                         f"{len(variants)} variants")
     feature_type = pd.CategoricalDtype(list(design.features))
-    ids = variants["id"].astype(str).to_numpy()
+    ids = pd.Index(variants["id"].astype(str).to_numpy())
+    if not ids.is_unique:
+        raise GwasError(f"variant id {ids[ids.duplicated()][0]!r} appears twice in one block")
+    # block-level string columns as (codes, categories): rows then only gather small integers
+    words = {column: pd.factorize(variants[column].astype(str).to_numpy())
+             for column in ("chrom", "effect_allele", "other_allele")}
+    positions = variants["pos"].to_numpy(np.int64)
     frames = []
     for group in design.groups:
-        stats = block_statistics(group, dosages, maf_min=options.maf_min, log10_p=options.log10_p)
+        stats = block_statistics(group, dosages, maf_min=options.maf_min, log10_p=options.log10_p,
+                                 threads=options.threads)
         f, m = stats.beta.shape
         if not f or not m:
             continue
         variant_codes = np.tile(stats.columns, f)
-        feature_codes = np.repeat(group.feature_codes, m)
         frame = {
-            "feature": pd.Categorical.from_codes(feature_codes, dtype=feature_type),
-            "variant": pd.Categorical.from_codes(variant_codes, categories=pd.Index(ids), validate=False)
-            if len(set(ids)) == len(ids) else ids[variant_codes],
-            "chrom": variants["chrom"].to_numpy()[variant_codes],
-            "pos": variants["pos"].to_numpy(np.int64)[variant_codes],
-            "effect_allele": variants["effect_allele"].to_numpy()[variant_codes],
-            "other_allele": variants["other_allele"].to_numpy()[variant_codes],
+            "feature": pd.Categorical.from_codes(np.repeat(group.feature_codes, m), dtype=feature_type),
+            "variant": pd.Categorical.from_codes(variant_codes, categories=ids, validate=False),
+            "chrom": _categorical(words["chrom"], variant_codes),
+            "pos": positions[variant_codes],
+            "effect_allele": _categorical(words["effect_allele"], variant_codes),
+            "other_allele": _categorical(words["other_allele"], variant_codes),
             "eaf": np.tile(stats.eaf, f),
             "beta": stats.beta.ravel(),
             "se": stats.se.ravel(),
@@ -93,6 +99,11 @@ def block_results(design: GwasDesign, dosages: np.ndarray, variants: pd.DataFram
     if not frames:
         return empty_results(design, options)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+
+
+def _categorical(factorized: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> pd.Categorical:
+    codes, uniques = factorized
+    return pd.Categorical.from_codes(codes[rows], categories=pd.Index(uniques), validate=False)
 
 
 def empty_results(design: GwasDesign, options: GwasOptions) -> pd.DataFrame:
@@ -117,6 +128,7 @@ def iter_linear_gwas(
     maf_min: float = 0.0,
     p_max: float | None = None,
     log10_p: bool = False,
+    threads: int | None = None,
     design: GwasDesign | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Test every phenotype column against every variant of ``source``; one result frame per block.
@@ -129,7 +141,7 @@ def iter_linear_gwas(
     :raises GwasError: see :func:`prepare_design`.
     """
     design = design or prepare_design(source.samples, phenotypes, covariates, key=key)
-    options = GwasOptions(maf_min=maf_min, p_max=p_max, log10_p=log10_p)
+    options = GwasOptions(maf_min=maf_min, p_max=p_max, log10_p=log10_p, threads=threads)
     table = source.variants
     for block in source.iter_blocks(block_size, samples=design.sample_index):
         span, dosages = block[0], block[1]
@@ -150,40 +162,66 @@ def linear_gwas(
 def write_results(frames: Iterable[pd.DataFrame], path: str | Path) -> int:
     """Stream result frames to ``.parquet`` (pyarrow, one row group per frame) or ``.csv``; returns rows.
 
-    Parquet columns: feature and variant dictionary-encoded strings, chrom and alleles strings, pos and n
-    int64, eaf/beta/se/p float64. The file appears complete or not at all (written to a temporary name).
+    Parquet columns: feature, variant, chrom and alleles dictionary-encoded strings, pos and n int64,
+    eaf/beta/se/p float64 (zstd; dictionary encoding only for the strings). Each frame is written in a
+    background thread while the next one is computed (at most two frames in memory). The file appears
+    complete or not at all: it is written under ``<name>.partial`` and renamed at the end.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in {".parquet", ".csv"}:
         raise ValueError(f"output must end in .parquet or .csv, not {path.name!r}")
     partial = path.with_name(path.name + ".partial")
-    rows = 0
-    if suffix == ".csv":
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            for index, frame in enumerate(frames):
-                frame.to_csv(handle, index=False, header=index == 0, float_format="%.10g")
-                rows += len(frame)
-    else:
-        import pyarrow.parquet as pq
-
-        schema = arrow_schema(False)
-        writer = None
-        try:
-            for frame in frames:
-                table = to_arrow(frame)
-                if writer is None:
-                    schema = arrow_schema("log10_p" in frame.columns)
-                    writer = pq.ParquetWriter(partial, schema)
-                writer.write_table(table.select(schema.names).cast(schema))
-                rows += len(frame)
-            if writer is None:
-                writer = pq.ParquetWriter(partial, schema)
-        finally:
-            if writer is not None:
-                writer.close()
+    try:
+        rows = _write_csv(frames, partial) if suffix == ".csv" else _write_parquet(frames, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(path)
     log.info("%s: %d result rows written", path, rows)
+    return rows
+
+
+def _write_csv(frames: Iterable[pd.DataFrame], target: Path) -> int:
+    rows = 0
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        for index, frame in enumerate(frames):
+            frame.to_csv(handle, index=False, header=index == 0)  # shortest round-trip floats
+            rows += len(frame)
+    if rows == 0:
+        target.write_text(",".join(RESULT_COLUMNS) + "\n", encoding="utf-8")
+    return rows
+
+
+def _write_parquet(frames: Iterable[pd.DataFrame], target: Path) -> int:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    import pyarrow.parquet as pq
+
+    rows = 0
+    writer = None
+    schema = arrow_schema(False)
+    pending: Future[None] | None = None
+    with ThreadPoolExecutor(1, thread_name_prefix="gwas-parquet") as background:
+        try:
+            for frame in frames:
+                if writer is None:
+                    schema = arrow_schema("log10_p" in frame.columns)
+                    writer = pq.ParquetWriter(target, schema, compression="zstd", use_dictionary=list(_WORDS))
+                table = to_arrow(frame).select(schema.names).cast(schema)
+                if pending is not None:
+                    pending.result()
+                pending = background.submit(writer.write_table, table)
+                rows += len(frame)
+            if pending is not None:
+                pending.result()
+            if writer is None:
+                writer = pq.ParquetWriter(target, schema, compression="zstd", use_dictionary=list(_WORDS))
+        finally:
+            if pending is not None and not pending.done():
+                pending.exception()  # let a running write finish before the file is closed
+            if writer is not None:
+                writer.close()
     return rows
 
 
@@ -192,8 +230,8 @@ def arrow_schema(log10_p: bool = False):  # type: ignore[no-untyped-def]
     import pyarrow as pa
 
     words = pa.dictionary(pa.int32(), pa.string())
-    fields = [("feature", words), ("variant", words), ("chrom", pa.string()), ("pos", pa.int64()),
-              ("effect_allele", pa.string()), ("other_allele", pa.string()), ("eaf", pa.float64()),
+    fields = [("feature", words), ("variant", words), ("chrom", words), ("pos", pa.int64()),
+              ("effect_allele", words), ("other_allele", words), ("eaf", pa.float64()),
               ("beta", pa.float64()), ("se", pa.float64()), ("p", pa.float64()), ("n", pa.int64())]
     if log10_p:
         fields.append(("log10_p", pa.float64()))
@@ -207,13 +245,11 @@ def to_arrow(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
     arrays = {}
     for column in frame.columns:
         values = frame[column]
-        if column in ("feature", "variant"):
-            values = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+        if column in _WORDS:
+            values = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype(str).astype("category")
             arrays[column] = pa.DictionaryArray.from_arrays(
                 pa.array(values.cat.codes.to_numpy().astype(np.int32)),
                 pa.array(values.cat.categories.astype(str).to_numpy(), type=pa.string()))
-        elif column in ("chrom", "effect_allele", "other_allele"):
-            arrays[column] = pa.array(values.astype(str).to_numpy(), type=pa.string())
         else:
             arrays[column] = pa.array(values.to_numpy())
     return pa.table(arrays)

@@ -180,3 +180,17 @@ def test_design_reports_and_refuses(regenie: Path) -> None:
     keyed = pheno.set_index(pheno.index.rename("IID")).assign(FID=pheno.index).set_index("FID", append=True)
     keyed = keyed.reorder_levels(["FID", "IID"])
     assert len(prepare_design(samples, keyed, None, key="fid_iid").sample_index) == 500
+
+
+def test_threaded_p_values_equal_scipy() -> None:
+    from scipy import stats
+
+    from kg.analysis.gwas import two_sided_p
+
+    t = np.random.default_rng(1).standard_t(30, size=(64, 2048)) * 3
+    t[0, :4] = [0.0, 40.0, -60.0, np.nan]
+    expected = 2 * stats.t.sf(np.abs(t), 30)
+    threaded = two_sided_p(t, 30, threads=3)
+    np.testing.assert_array_equal(threaded, two_sided_p(t, 30, threads=1))
+    np.testing.assert_allclose(threaded, expected, rtol=1e-12, equal_nan=True)
+    assert threaded[0, 0] == 1.0 and 0 < threaded[0, 2] < 1e-25
