@@ -39,7 +39,7 @@ class GeneRanges:
     table: pd.DataFrame
     build: str
     path: Path
-    format: str
+    layout: str  # glist, gtf or gff3
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -48,11 +48,11 @@ def _open_text(path: Path) -> io.TextIOBase:
     return path.open(encoding="utf-8", errors="replace")
 
 
-def _format_for(path: Path, fmt: str | None) -> str:
-    if fmt is not None:
-        if fmt not in {"glist", "gtf", "gff3"}:
-            raise ValueError(f"format must be 'glist', 'gtf' or 'gff3', not {fmt!r}")
-        return fmt
+def _format_for(path: Path, layout: str | None) -> str:
+    if layout is not None:
+        if layout not in {"glist", "gtf", "gff3"}:
+            raise ValueError(f"layout must be 'glist', 'gtf' or 'gff3', not {layout!r}")
+        return layout
     name = path.name.lower()
     for suffix in sorted(_FORMATS, key=len, reverse=True):
         if name.endswith(suffix):
@@ -132,10 +132,11 @@ def read_gene_ranges(
     path: str | Path,
     *,
     build: str | None = None,
-    format: str | None = None,  # noqa: A002 - the word users know
+    layout: str | None = None,
     feature_types: tuple[str, ...] = ("gene",),
 ) -> GeneRanges:
-    """Read gene ranges: ``glist`` (chromosome, start, end, symbol), ``gtf`` or ``gff3`` (from the suffix).
+    """Read gene ranges: ``layout`` ``glist`` (chromosome, start, end, symbol), ``gtf`` or ``gff3``; by default
+    from the suffix (``.gtf``, ``.gff3``/``.gff``, optionally ``.gz``; anything else is glist).
 
     The build is ``build``, else the one the file states (``#!genome-build``), else one named in the file
     name (``glist-hg19``); a header or file name naming another build than ``build`` is an error.
@@ -146,7 +147,7 @@ def read_gene_ranges(
     path = Path(path)
     if not path.is_file():
         raise GenotypeError(path, "file not found", hint="give a glist, GTF or GFF3 gene-range file")
-    fmt = _format_for(path, format)
+    fmt = _format_for(path, layout)
     stated = None
     if fmt == "glist":
         table = _read_glist(path)
@@ -167,7 +168,7 @@ def read_gene_ranges(
         log.info("%s: genome build %s taken from the %s", path, chosen, "header" if stated else "file name")
     table["chrom"] = table["chrom"].map(normalise_chrom)
     table = table.astype({"start": np.int64, "end": np.int64})
-    return GeneRanges(table=table.reset_index(drop=True), build=chosen, path=path, format=fmt)
+    return GeneRanges(table=table.reset_index(drop=True), build=chosen, path=path, layout=fmt)
 
 
 def variants_to_genes(

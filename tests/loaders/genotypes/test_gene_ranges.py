@@ -30,7 +30,7 @@ def brute_force(variants: pd.DataFrame, genes: pd.DataFrame, window: int) -> set
 def test_glist_reads_with_build_from_the_name(glist_path: Path) -> None:
     genes = read_gene_ranges(glist_path)
     lines = [line.split() for line in glist_path.read_text().splitlines() if line.strip()]
-    assert genes.build == "GRCh37" and genes.format == "glist"
+    assert genes.build == "GRCh37" and genes.layout == "glist"
     assert len(genes.table) == len(lines)
     first = genes.table.iloc[0]
     assert (first["chrom"], first["start"], first["end"], first["symbol"]) == (

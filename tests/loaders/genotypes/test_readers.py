@@ -150,9 +150,8 @@ def bad_cases() -> list[Path]:
 def test_bad_file_gives_a_clear_error(expected: Path) -> None:
     path = expected.with_name(expected.name.removesuffix(".expected"))
     fragment = expected.read_text().strip()
-    with pytest.raises(GenotypeError) as info:
-        with open_genotypes(path) as source:
-            read_all(source)
+    with pytest.raises(GenotypeError) as info, open_genotypes(path) as source:
+        read_all(source)
     message = str(info.value)
     assert fragment in message
     assert message.startswith(str(path))  # names the file
