@@ -93,6 +93,14 @@ def _read_pvar(pvar: Path) -> tuple[pd.DataFrame, int, str | None]:
     return table, first, build
 
 
+def _text(error: Exception) -> str:
+    """pgenlib's messages arrive as bytes reprs; one clean line."""
+    value = error.args[0] if error.args else error
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return " ".join(str(value).split())
+
+
 class PgenSource(GenotypeSource):
     """A PLINK 2 ``.pgen/.pvar/.psam`` fileset (see :func:`open_pgen`)."""
 
@@ -135,8 +143,8 @@ class PgenSource(GenotypeSource):
         try:
             self._reader = pgenlib.PgenReader(bytes(pgen), allele_idx_offsets=self._offsets)
         except Exception as error:  # pgenlib raises RuntimeError with PLINK 2's message
-            raise GenotypeError(pgen, f"pgenlib cannot open it: {error}",
-                                hint="check the file is complete (plink2 --pfile FILE --validate)") from error
+            raise GenotypeError(pgen, f"pgenlib cannot open it: {_text(error)}",
+                                hint="check it with plink2 --pfile FILE --validate and re-create it") from error
         raw_samples, raw_variants = self._reader.get_raw_sample_ct(), self._reader.get_variant_ct()
         if raw_samples != len(samples):
             raise GenotypeError(pgen, f"holds {raw_samples} samples but {psam.name} lists {len(samples)}",
@@ -176,13 +184,25 @@ class PgenSource(GenotypeSource):
                 else:
                     reader.read_dosages_list(raw, out)
             except Exception as error:
-                raise GenotypeError(self.path, f"pgenlib cannot read variants {start + 1}-{stop}: {error}",
-                                    record=f"variant {start + 1}",
-                                    hint="the file may be truncated; check it with plink2 --pfile FILE --validate"
-                                    ) from error
+                first = self._first_unreadable(reader, raw, n)
+                raise GenotypeError(
+                    self.path, f"pgenlib cannot read variant {first + 1} ({_text(error)}); the file is damaged or "
+                    f"truncated ({self.path.stat().st_size} bytes)", record=f"variant {first + 1}",
+                    hint="check it with plink2 --pfile FILE --validate and re-create it") from error
             out[out == -9] = np.nan
         dosages = out.T
         return np.ascontiguousarray(dosages if inverse is None else dosages[inverse])
+
+    @staticmethod
+    def _first_unreadable(reader: object, raw: np.ndarray, n: int) -> int:
+        """Raw index of the first variant of ``raw`` that pgenlib cannot read (for the error message)."""
+        one = np.empty(n, dtype=np.float64)
+        for index in raw:
+            try:
+                reader.read_dosages(int(index), one)  # type: ignore[attr-defined]
+            except RuntimeError:  # pgenlib reports read failures so
+                return int(index)
+        return int(raw[0])
 
     def close(self) -> None:
         for reader in (self._reader, self._subset_reader):

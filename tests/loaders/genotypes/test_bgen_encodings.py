@@ -52,9 +52,10 @@ def write_bgen(
     for (vid, chrom, pos, a1, a2), values, miss in zip(variants, stored, missing, strict=True):
         start = len(out)
         ident = b"".join(struct.pack("<H", len(s)) + s.encode() for s in ("", vid, chrom))
-        ident += struct.pack("<IH", pos, 2) + b"".join(struct.pack("<I", len(a)) + a.encode() for a in (a1, a2))
+        alleles = [a1, *a2.split(",")]  # "C,T" as a2 writes a multi-allelic variant
+        ident += struct.pack("<IH", pos, len(alleles)) + b"".join(struct.pack("<I", len(a)) + a.encode() for a in alleles)
         ploidy_bytes = (ploidy | np.where(miss, 0x80, 0)).astype(np.uint8).tobytes()
-        data = (struct.pack("<IHBB", n, 2, int(ploidy.min()), int(ploidy.max())) + ploidy_bytes
+        data = (struct.pack("<IHBB", n, len(alleles), int(ploidy.min()), int(ploidy.max())) + ploidy_bytes
                 + struct.pack("<BB", int(phased), bits) + _pack(values, bits))
         if compression is None:
             geno = struct.pack("<I", len(data)) + data
@@ -163,3 +164,19 @@ def test_stale_index_is_ignored_and_wrong_sample_count_is_an_error(tmp_path: Pat
     sample.write_text("ID_1 ID_2 missing\n0 0 0\na a 0\nb b 0\nc c 0\n")
     with pytest.raises(GenotypeError, match="4 samples in the file but 3 sample ids"):
         open_genotypes(path, sample_file=sample)
+
+
+def test_multiallelic_variant_is_refused_or_skipped(tmp_path: Path) -> None:
+    n = 3
+    variants = [("rs1", "1", 10, "A", "G"), ("rs2", "1", 20, "C", "T,G"), ("rs3", "1", 30, "G", "A")]
+    # diploid unphased: 2 stored values per sample when biallelic, 5 with three alleles
+    stored = [np.array([255, 0] * n), np.array([255, 0, 0, 0, 0] * n), np.array([0, 0] * n)]
+    path = tmp_path / "multi.bgen"
+    write_bgen(path, variants, stored, ploidy=np.full(n, 2), missing=[np.zeros(n, bool)] * 3,
+               phased=False, bits=8, compression="zlib", sample_ids=["a", "b", "c"])
+    with pytest.raises(GenotypeError, match=r"record variant 2: variant 'rs2' at 1:20 is multi-allelic \(3 alleles\)"):
+        open_genotypes(path)
+    with open_genotypes(path, on_multiallelic="skip") as bgen:
+        assert bgen.variants["id"].tolist() == ["rs1", "rs3"]
+        assert bgen.rejected[["record", "id", "reason"]].values.tolist() == [[2, "rs2", "3 alleles"]]
+        np.testing.assert_array_equal(bgen.read(0, 2), np.array([[2.0, 0.0]] * n))

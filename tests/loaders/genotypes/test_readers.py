@@ -156,3 +156,15 @@ def test_bad_file_gives_a_clear_error(expected: Path) -> None:
     assert fragment in message
     assert message.startswith(str(path))  # names the file
     assert "(" in message and message.endswith(")")  # ... and says what to do
+
+
+def test_multiallelic_pgen_is_refused_or_skipped() -> None:
+    with pytest.raises(GenotypeError, match=r"line 10, record variant 4: variant 'rs78601809' at 1:15211 is multi"):
+        open_genotypes(GOOD / "multiallelic.pgen")
+    with (
+        open_genotypes(GOOD / "multiallelic.pgen", on_multiallelic="skip") as pgen,
+        open_genotypes(BAD / "multiallelic.vcf", on_multiallelic="skip") as vcf,
+    ):
+        assert pgen.rejected["id"].tolist() == ["rs78601809"]
+        pd.testing.assert_frame_equal(pgen.variants[KEY], vcf.variants[KEY])
+        np.testing.assert_array_equal(read_all(pgen, 4), read_all(vcf, 4))
