@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from kg.dataplane.records import MatrixInfo
 
-__all__ = ["quote", "read_by_variable", "read_wide", "select_variables", "stream_wide"]
+__all__ = ["VariableIndex", "quote", "read_by_variable", "read_wide", "select_variables", "stream_wide"]
 
 _GLOB = set("*?[")
 
@@ -86,28 +88,50 @@ def stream_wide(
             yield _frame(pa.Table.from_batches([batch]), info, info.keys)
 
 
+@dataclass(frozen=True)
+class VariableIndex:
+    """Where each variable of a by-variable file is: its row, and the first row of each row group."""
+
+    rows: dict[str, int]
+    starts: np.ndarray
+
+    @classmethod
+    def build(cls, path: Path) -> VariableIndex:
+        """Read the (small) ``variable`` column and the row-group sizes from the footer."""
+        handle = pq.ParquetFile(path)
+        names = handle.read(columns=["variable"]).column("variable").to_pylist()
+        sizes = [handle.metadata.row_group(i).num_rows for i in range(handle.metadata.num_row_groups)]
+        return cls({name: i for i, name in enumerate(names)}, np.cumsum([0, *sizes[:-1]]))
+
+
 def read_by_variable(
-    con: duckdb.DuckDBPyConnection,
     path: Path,
     info: MatrixInfo,
+    index: VariableIndex,
     variables: Sequence[str],
     subjects: Sequence[str] | None,
 ) -> pd.DataFrame:
-    """Subjects x ``variables`` of a by-variable file (only the rows of those variables read)."""
-    sql = "SELECT variable, \"values\" FROM read_parquet(?) WHERE variable IN (SELECT unnest(?::VARCHAR[]))"
-    table = con.sql(sql, params=[str(path), list(variables)]).to_arrow_table()
+    """Subjects x ``variables`` of a by-variable file, reading only the row groups that hold them.
+
+    Row groups are read by number (pyarrow) rather than by a DuckDB filter, which would scan
+    every row group unless the variables happened to be sorted.
+    """
+    wanted = [v for v in dict.fromkeys(variables) if v in index.rows]
     n = len(info.subjects)
-    names = table.column("variable").to_pylist()
-    flat = table.column("values").combine_chunks()
-    matrix = flat.flatten().to_numpy(zero_copy_only=False).reshape(len(names), n) if names else np.empty((0, n))
-    position = {name: i for i, name in enumerate(names)}
-    order = [position[v] for v in variables if v in position]
     axis = list(info.subjects)
+    keep: list[int] | None = None
     if subjects is not None:
         where = {s: j for j, s in enumerate(axis)}
         keep = [where[s] for s in dict.fromkeys(subjects) if s in where]
-        matrix = matrix[:, keep]
         axis = [axis[j] for j in keep]
-    frame = pd.DataFrame(matrix[order].T, index=pd.Index(axis, name="subject"),
-                         columns=[names[i] for i in order])
-    return frame
+    out = np.empty((len(wanted), len(axis)), dtype=np.dtype(info.dtype))
+    rows = np.array([index.rows[v] for v in wanted], dtype=np.int64)
+    groups = np.searchsorted(index.starts, rows, side="right") - 1
+    handle = pq.ParquetFile(path)
+    for group in np.unique(groups):
+        mine = np.flatnonzero(groups == group)
+        table = handle.read_row_group(int(group), columns=["values"])
+        values = table.column("values").combine_chunks().take(pa.array(rows[mine] - index.starts[group]))
+        block = values.flatten().to_numpy(zero_copy_only=False).reshape(len(mine), n)
+        out[mine] = block if keep is None else block[:, keep]
+    return pd.DataFrame(out.T, index=pd.Index(axis, name="subject"), columns=wanted)

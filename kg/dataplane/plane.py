@@ -19,6 +19,7 @@ from typing import Any, Self
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg.dataplane import _read
@@ -73,6 +74,7 @@ class DataPlane:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
         self._infos: dict[str, tuple[int, int, MatrixInfo]] = {}
+        self._indexes: dict[str, tuple[int, int, _read.VariableIndex]] = {}
         self._verified: dict[str, tuple[int, int, str]] = {}
         self._checksums: dict[str, list[Any]] | None = None
 
@@ -318,8 +320,8 @@ class DataPlane:
                 frame = self._run(file, lambda con, f=file, i=info, n=names: _read.read_wide(
                     con, self._path(f.path), i, n, subjects))
             else:
-                frame = self._run(file, lambda con, f=file, i=info, n=names: _read.read_by_variable(
-                    con, self._path(f.path), i, n, subjects))
+                frame = self._run(file, lambda _, f=file, i=info, n=names: _read.read_by_variable(
+                    self._path(f.path), i, self._variable_index(f), n, subjects))
             frames.append(frame)
         order = self._order(plan, variables)
         return _combine(frames, order, subjects, plan)
@@ -418,7 +420,9 @@ class DataPlane:
         cursor = self._cursor()
         try:
             return read(cursor)
-        except duckdb.Error as exc:
+        except MatrixIntegrityError:
+            raise
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
             raise MatrixIntegrityError(self._path(file.path), f"cannot be read ({exc})",
                                        source_key=file.source_key) from exc
         finally:
@@ -464,6 +468,16 @@ class DataPlane:
             return [v for v in dict.fromkeys(variables) if v in present]
         return list(dict.fromkeys(n for _, _, names in plan for n in names))
 
+    def _variable_index(self, file: MatrixFile) -> _read.VariableIndex:
+        path = self._path(file.path)
+        stat = path.stat()
+        cached = self._indexes.get(file.path)
+        if cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+            return cached[2]
+        index = _read.VariableIndex.build(path)
+        self._indexes[file.path] = (stat.st_size, stat.st_mtime_ns, index)
+        return index
+
     def _load_checksums(self) -> dict[str, list[Any]]:
         if self._checksums is None:
             data = read_json(self.root / CHECKSUMS)
@@ -487,6 +501,7 @@ class DataPlane:
         self._load_checksums().pop(rel, None)
         self._verified.pop(rel, None)
         self._infos.pop(rel, None)
+        self._indexes.pop(rel, None)
 
 
 def _try_lock(path: Path) -> int | None:

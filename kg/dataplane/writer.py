@@ -49,6 +49,8 @@ MANIFEST = "manifest.json"
 LOCK = "lock"
 ROW_GROUP_BYTES = 64 << 20
 """Target size of one row group (values only): bounds the writer's memory and lets DuckDB skip."""
+VARIABLE_GROUP_BYTES = 1 << 20
+"""Target size of one row group of a by-variable file (about 50 variants of 5,000 subjects)."""
 
 
 def _lock(path: Path) -> int:
@@ -316,8 +318,9 @@ class MatrixWriter:
         if self.layout == "wide":
             width = max(1, len(self._wide.variables)) * self.dtype.itemsize
             return int(min(1_000_000, max(1024, ROW_GROUP_BYTES // width)))
+        # small row groups: a few variables are read by row-group number without the rest
         width = len(self._subjects) * self.dtype.itemsize
-        return int(min(100_000, max(16, (ROW_GROUP_BYTES // 4) // width)))
+        return int(min(100_000, max(1, VARIABLE_GROUP_BYTES // width)))
 
     def _open_wide(self) -> None:
         assert self._wide.schema is not None
