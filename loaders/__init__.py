@@ -3,8 +3,9 @@
 ``LOADERS`` is a literal, sorted mapping kind -> ``Loader``; ``ALIASES`` maps other names
 of a kind (the module name spelled with ``_``, former module names) to it. ``infer_kind``
 picks a kind from a file name (never from file content) and refuses when the name is
-ambiguous. Modules whose name starts with ``_`` are helpers, not loaders. Loaders import
-only ``kg.core`` and these helpers: they never touch a store.
+ambiguous. Modules whose name starts with ``_`` are helpers, not loaders; what other layers
+need of them (the loader contract, the gene resolver, marker statuses, the IBSI table) is
+re-exported here. Loaders import only ``kg.core`` and these helpers: they never touch a store.
 
 >>> get_loader("gene_info").kind
 'gene-info'
@@ -40,8 +41,25 @@ from loaders import (
     vasari,
 )
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._genes import GeneRecord, GeneResolver
+from loaders._ibsi import ibsi_table
+from loaders._shapes import marker_gene_symbol, marker_value
 
-__all__ = ["ALIASES", "LOADERS", "LoadContext", "LoadReport", "Loader", "Triple", "get_loader", "infer_kind"]
+__all__ = [
+    "ALIASES",
+    "LOADERS",
+    "GeneRecord",
+    "GeneResolver",
+    "LoadContext",
+    "LoadReport",
+    "Loader",
+    "Triple",
+    "get_loader",
+    "ibsi_table",
+    "infer_kind",
+    "marker_gene_symbol",
+    "marker_value",
+]
 
 LOADERS: dict[str, Loader] = {
     "associations": associations.LOADER,

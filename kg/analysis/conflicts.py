@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kg.store import KnowledgeGraph
-from loaders._shapes import marker_value
+from loaders import marker_value
 
 __all__ = ["MARKER_STATUS_QUERY", "marker_conflicts", "marker_statuses", "note_conflicts"]
 

@@ -245,7 +245,7 @@ def conformance_report(manual: Path, phantom: Path) -> pd.DataFrame:
     ``pyradiomics_feature``, ``reference``, ``tolerance``, ``igkg_value``,
     ``within_tolerance`` (True / False / empty when not computed), ``reason``.
     """
-    from loaders._ibsi import ibsi_table
+    from loaders import ibsi_table
     from loaders.pyradiomics import Case, extract_case, load_settings
 
     image, mask = _phantom_files(phantom)

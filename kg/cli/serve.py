@@ -34,11 +34,11 @@ def serve(
 
     from kg.core.errors import ConfigError, IgkgError
     from kg.endpoint import EndpointConfig, create_app
-    from kg.store import is_remote, store_location
+    from kg.store import store_location
 
     try:
         location = store_location(store_option(ctx))
-        if is_remote(location) or "://" in location:
+        if "://" in location:
             raise ConfigError(f"igkg serve serves a local store folder, not {location}")
         if not Path(location).exists():
             raise ConfigError(f"no store at {location} (build one with 'igkg load', or give --store)")

@@ -272,8 +272,7 @@ class KnowledgeGraph:
         :raises LoadError: the file is missing or unreadable, or its content is wrong (the store is unchanged).
         :raises ConfigError: an option the loader does not declare (the message lists those it does).
         """
-        from loaders import get_loader, infer_kind
-        from loaders._contract import LoadContext, LoadReport
+        from loaders import LoadContext, LoadReport, get_loader, infer_kind
 
         self._require_writable()
         source = Path(path)
@@ -348,7 +347,7 @@ class KnowledgeGraph:
         ``key`` names the source (``associations/<run id>``); the same key with other
         content replaces it. ``used`` lists IRIs (input graphs, files) for ``prov:used``.
         """
-        from loaders._contract import LoadReport
+        from loaders import LoadReport
 
         self._require_writable()
         report = report or LoadReport(source=key, kind=kind)

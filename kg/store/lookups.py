@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.core.namespaces import ENSEMBL, HGNC, IGKG, NCBIGENE, OBO, OWL, RDFS, SKOS
-from loaders._genes import GeneRecord, GeneResolver
+from loaders import GeneRecord, GeneResolver
 
 __all__ = ["LOOKUPS", "OntologyTerms", "gene_records", "gene_resolver", "ontology_terms"]
 

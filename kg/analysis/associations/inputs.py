@@ -19,7 +19,7 @@ from kg.core.errors import AssociationError
 from kg.core.iris import mint
 from kg.core.namespaces import CATALOG_GRAPH
 from kg.core.settings import Settings
-from loaders._shapes import marker_gene_symbol, marker_value
+from loaders import marker_gene_symbol, marker_value
 from loaders.gmt import collection_name, standard_iri
 
 __all__ = [
