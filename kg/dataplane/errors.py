@@ -67,7 +67,8 @@ class MatrixIntegrityError(StoreError):
         self.path = str(path)
         self.problem = problem
         self.source_key = source_key
-        source = source_key.split("/", 1)[-1] if source_key else "<source>"
+        parts = source_key.split("/") if source_key else []
+        source = parts[1] if len(parts) > 1 else (parts[0] if parts else "<source>")  # kind/file[/variant]
         fix = (
             f"reload the source with `igkg load {source} --replace` or remove it with `igkg drop {source}`"
         )
