@@ -1,17 +1,14 @@
 """The data plane's two errors: bad input (refused before anything is written) and a damaged store.
 
-The base classes come from igkg's one error module; this is the only import of it, so the
-package follows that module if it moves.
+The base classes come from igkg's one error module (``kg.core.errors``); this is the only
+import of igkg in the package besides its own modules.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-try:  # the layered layout (kg/core/errors.py)
-    from kg.core.errors import LoadError, StoreError
-except ModuleNotFoundError:  # pragma: no cover - the flat layout before the move
-    from kg.errors import LoadError, StoreError  # type: ignore[no-redef]
+from kg.core.errors import LoadError, StoreError
 
 __all__ = ["DataPlaneError", "MatrixIntegrityError"]
 
