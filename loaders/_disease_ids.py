@@ -2,7 +2,7 @@
 ``NCI:C3262``, ``UMLS_CUI:C0242379``, ``SNOMEDCT_US_2023_03_01:702342007`` ...) -> standard IRIs.
 
 Used by the ``hpo-*`` and ``disease-ontology`` loaders. The IRI always comes from the one
-prefix map (``kg.namespaces``), never from a base written here, so a disease meets the
+prefix map (``kg.core.namespaces``), never from a base written here, so a disease meets the
 same disease loaded by another source (the ``obo`` loader's MONDO xrefs, ClinVar's
 ``DiseaseMIM``). Identifiers without a standard IRI there (OMIM phenotypic series
 ``PS...``, GARD, ICD-10-CM, DECIPHER, KEGG) give ``None``; callers keep them as text and
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rdflib import URIRef
 
-from kg.namespaces import CONVERTER, expand
+from kg.core.namespaces import CONVERTER, expand
 
 __all__ = ["CURIE", "DiseaseId", "canonical_prefix", "disease_iri", "split_curie"]
 

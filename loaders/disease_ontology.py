@@ -38,10 +38,11 @@ from pathlib import Path
 
 from rdflib import Literal, URIRef
 
-from kg.errors import LoadError
-from kg.namespaces import DOID, IGKG, OBOINOWL, OWL, RDF, RDFS, SKOS
+from kg.core.errors import LoadError
+from kg.core.namespaces import DOID, IGKG, OBOINOWL, OWL, RDF, RDFS, SKOS
 from loaders._disease_ids import disease_iri, split_curie
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
 
 __all__ = ["HIERARCHY_COLUMNS", "LOADER", "ROOT", "XREF_COLUMNS", "doid_iri"]
 

@@ -41,11 +41,12 @@ from pathlib import Path
 
 from rdflib import Literal, URIRef
 
-from kg.errors import LoadError
-from kg.namespaces import DCT, HP, IGKG, RDF, RDFS, RO
+from kg.core.errors import LoadError
+from kg.core.namespaces import DCT, HP, IGKG, RDF, RDFS, RO
 from loaders._disease_ids import canonical_prefix, disease_iri, split_curie
-from loaders.base import LoadContext, Loader, LoadReport, Triple, iter_lines
-from loaders.genes import GeneResolver, gene_iri
+from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._tables import iter_lines
+from loaders._genes import GeneResolver, gene_iri
 
 __all__ = [
     "ANNOTATIONS_LOADER",

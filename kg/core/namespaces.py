@@ -35,6 +35,7 @@ __all__ = [
     "OBO",
     "OBOINOWL",
     "OMIM",
+    "ORPHANET",
     "OWL",
     "PREFIXES",
     "PROV",
@@ -77,6 +78,7 @@ ENSEMBL: Final = Namespace("http://identifiers.org/ensembl/")
 REACTOME: Final = Namespace("http://identifiers.org/reactome/")
 OMIM: Final = Namespace("http://identifiers.org/mim/")
 MEDGEN: Final = Namespace("http://identifiers.org/medgen/")
+ORPHANET: Final = Namespace("http://identifiers.org/orphanet/")
 SNOMEDCT: Final = Namespace("http://identifiers.org/snomedct/")
 UNIPROT: Final = Namespace("http://identifiers.org/uniprot/")
 OBO: Final = Namespace("http://purl.obolibrary.org/obo/")
@@ -110,6 +112,7 @@ PREFIXES: Final[dict[str, str]] = {
     "reactome": str(REACTOME),
     "omim": str(OMIM),
     "medgen": str(MEDGEN),
+    "orphanet": str(ORPHANET),
     "snomedct": str(SNOMEDCT),
     "uniprot": str(UNIPROT),
     "obo": str(OBO),
@@ -151,6 +154,7 @@ _SYNONYMS: Final[dict[str, list[str]]] = {
     "reactome": ["REACT", "Reactome", "REACTOME"],
     "omim": ["OMIM", "MIM", "mim"],
     "medgen": ["MedGen", "MEDGEN"],
+    "orphanet": ["ORPHA", "Orphanet", "ORPHANET", "ORDO"],
     "snomedct": ["SNOMEDCT", "SNOMEDCT_US", "SCTID", "SNOMED"],
     "uniprot": ["UniProtKB", "UNIPROTKB", "UniProt"],
     "NCIT": ["NCI", "ncit", "NCIt", "NCI_Thesaurus"],

@@ -26,7 +26,6 @@ __all__ = [
     "prune_empty_dirs",
     "read_json",
     "remove_tree",
-    "sha256_file",
     "slug",
 ]
 
@@ -61,15 +60,6 @@ def slug(text: str) -> str:
         return text
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     return f"{safe[:100]}-{digest}"
-
-
-def sha256_file(path: Path, *, chunk: int = 1 << 22) -> str:
-    """Hex SHA-256 of a file's bytes, read in 4 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fsync_dir(path: Path) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from kg.dataplane._fs import sha256_file
+from kg.core.files import sha256 as sha256_file
 from kg.dataplane.plane import DataPlane
 
 __all__ = ["bench_write_read"]

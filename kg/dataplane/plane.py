@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kg.core.files import sha256 as sha256_file
 from kg.dataplane import _read
 from kg.dataplane._fs import (
     atomic_write_json,
@@ -30,7 +31,6 @@ from kg.dataplane._fs import (
     prune_empty_dirs,
     read_json,
     remove_tree,
-    sha256_file,
 )
 from kg.dataplane.errors import DataPlaneError, MatrixIntegrityError
 from kg.dataplane.records import KEY_COLUMNS, METADATA_KEY, MatrixFile, MatrixInfo, RecoveryReport

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -27,12 +27,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg.dataplane._batches import WideBatches, column_map
-from kg.dataplane._fs import atomic_write_json, fsync_dir, remove_tree, sha256_file, slug
+from kg.core.files import sha256 as sha256_file
+from kg.dataplane._fs import atomic_write_json, fsync_dir, remove_tree, slug
 from kg.dataplane.errors import DataPlaneError
 from kg.dataplane.records import FORMAT_VERSION, LAYOUTS, METADATA_KEY, MatrixFile
 
-if TYPE_CHECKING:
-    from kg.dataplane.plane import DataPlane
 
 try:
     import fcntl
@@ -71,7 +70,7 @@ class MatrixWriter:
 
     def __init__(
         self,
-        plane: DataPlane,
+        plane: Any,  # the DataPlane that stages this write (not imported: plane imports writer)
         source_key: str,
         version: str,
         *,

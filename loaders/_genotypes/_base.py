@@ -48,7 +48,7 @@ _BUILDS = {
 class GenotypeError(ValueError):
     """A genotype file cannot be read; names the file, the record (variant index or line) and what to do.
 
-    Same fields as ``kg.errors.LoadError`` so the loader layer can re-raise it as one.
+    Same fields as ``kg.core.errors.LoadError`` so the loader layer can re-raise it as one.
 
     >>> str(GenotypeError("x.bed", "file is truncated", record="variant 12", hint="copy the file again"))
     'x.bed, record variant 12: file is truncated (copy the file again)'

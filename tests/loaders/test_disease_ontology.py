@@ -12,7 +12,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 from kg import KnowledgeGraph
-from kg.errors import LoadError
+from kg.core.errors import LoadError
 
 FOLDER = "diseases/disease_ontology"
 BAD = Path(__file__).resolve().parents[1] / "data" / "disease_ontology" / "bad"

@@ -10,7 +10,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 from kg import KnowledgeGraph
-from kg.errors import LoadError
+from kg.core.errors import LoadError
 
 GENES_TO_DISEASE = "diseases/hpo_genes_to_disease.txt"
 BAD = Path(__file__).resolve().parents[1] / "data" / "hpo" / "bad"
