@@ -53,3 +53,10 @@ def interobserver(shared_data: Path) -> Interobserver:
         with zf.open("ImageSpace_table.csv") as fh:
             spaces = pd.read_csv(fh)
     return Interobserver(features.merge(spaces, on="ImageSpace_name", how="left", validate="many_to_one"))
+
+
+@pytest.fixture(scope="session")
+def imagene(shared_data: Path) -> pd.DataFrame:
+    """ImaGene's lung cohort: 44 subjects x 1,522 pyradiomics features."""
+    path = shared_data / "radiogenomics" / "imagene_lung" / "Lung_radiomic_features_new_cohort_n44.csv"
+    return pd.read_csv(path).set_index("ID")
