@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.ensemble import RandomForestClassifier
@@ -405,6 +406,7 @@ def predict_marker(
     ci_method: Literal["delong", "repeats"] = "delong",
     positive: Hashable | None = None,
     external: tuple[pd.DataFrame, pd.Series] | None = None,
+    n_jobs: int = 1,
 ) -> PredictionResult:
     """Cross-validated prediction of a binary ``marker`` from ``features`` (subjects x features).
 
@@ -417,6 +419,7 @@ def predict_marker(
     ``select_k=None`` skips selection. ``external=(features, marker)`` of another cohort is
     predicted by the model refitted on all subjects here (its subjects need the same features;
     ``covariates`` and ``harmonise_batch`` must then cover them too, with levels and batches seen here).
+    ``n_jobs`` runs the permutations in parallel processes (joblib); the numbers do not depend on it.
 
     :raises StatsError: fewer than ``folds`` subjects of a class, or unusable inputs.
     """
@@ -473,9 +476,12 @@ def predict_marker(
     null_mean = None
     if permutations:
         rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-        null = np.empty(permutations)
-        for i in range(permutations):
-            null[i] = _cv_aucs(pipeline, data, rng.permutation(y), folds, repeats, seed)[0].mean()
+        shuffled = [rng.permutation(y) for _ in range(permutations)]
+        if n_jobs == 1:
+            null = np.array([_cv_aucs(pipeline, data, yp, folds, repeats, seed)[0].mean() for yp in shuffled])
+        else:
+            runs = Parallel(n_jobs=n_jobs)(delayed(_cv_aucs)(pipeline, data, yp, folds, repeats, seed) for yp in shuffled)
+            null = np.array([aucs_p.mean() for aucs_p, _ in runs])
         p_value = float((1 + np.sum(null >= auc - 1e-12)) / (1 + permutations))
         null_mean = float(null.mean())
 

@@ -108,3 +108,18 @@ def test_delong_auc_equals_its_definition(nsclc):
     psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
     v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
     assert var == pytest.approx(v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg), rel=1e-12)
+
+
+def test_other_models_and_parallel_permutations(nsclc):
+    marker = nsclc.table["EGFR mutation status"]
+    forest = predict_marker(nsclc.features, marker, model="random-forest", n_estimators=50, repeats=2, permutations=0, seed=3)
+    assert "random forest" in forest.model and forest.auc_ci_low < forest.auc < forest.auc_ci_high
+    assert len(forest.features_used) == 10 and abs(sum(forest.feature_weights.values()) - 1) < 1e-9
+    sparse = predict_marker(
+        nsclc.features, marker, penalty="elasticnet", l1_ratio=0.9, C=0.1, select_k=30, repeats=2, permutations=0, seed=3,
+        selection="mann-whitney",
+    )
+    assert "elastic-net" in sparse.model and len(sparse.features_used) < 30  # the L1 part drops some
+    serial = predict_marker(nsclc.features.iloc[:, :30], marker, repeats=2, permutations=4, seed=3)
+    parallel = predict_marker(nsclc.features.iloc[:, :30], marker, repeats=2, permutations=4, seed=3, n_jobs=2)
+    assert serial.permutation_p == parallel.permutation_p and serial.null_auc_mean == parallel.null_auc_mean
