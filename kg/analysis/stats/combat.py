@@ -122,7 +122,9 @@ class ComBatModel:
         frame = pd.concat(parts.values(), axis=1).reset_index()
         return frame.rename(columns={frame.columns[0]: "batch", frame.columns[1]: "feature"})
 
-    def apply(self, data: pd.DataFrame, batch: pd.Series, *, covariates: pd.DataFrame | None = None) -> pd.DataFrame:
+    def apply(
+        self, data: pd.DataFrame, batch: pd.Series, *, covariates: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Harmonise ``data`` (subjects x features) of known batches with these parameters.
 
         ``data`` must hold every fitted feature (other columns are ignored; the result has the
@@ -133,7 +135,9 @@ class ComBatModel:
         """
         missing_features = [f for f in self.features if f not in data.columns]
         if missing_features:
-            raise HarmonisationError(f"ComBat apply: features {missing_features[:5]} were fitted but are not in the table")
+            raise HarmonisationError(
+                f"ComBat apply: features {missing_features[:5]} were fitted but are not in the table"
+            )
         x = _matrix(data[list(self.features)])
         labels = _batch_labels(batch, data.index)
         unknown = sorted({str(b) for b in labels} - {str(b) for b in self.batches})
@@ -145,7 +149,9 @@ class ComBatModel:
         stand = np.broadcast_to(self.grand_mean.to_numpy(), x.shape).copy()
         if self.design is not None and self.design.terms:
             if covariates is None:
-                raise HarmonisationError(f"ComBat apply: the model was fitted with covariates {self.design.term_names}; pass them")
+                raise HarmonisationError(
+                    f"ComBat apply: the model was fitted with covariates {self.design.term_names}; pass them"
+                )
             try:
                 coded = self.design.encode(covariates.reindex(data.index))
             except DesignError as err:
@@ -192,12 +198,16 @@ def _matrix(data: pd.DataFrame) -> np.ndarray:
 def _batch_labels(batch: pd.Series | Iterable[Hashable], index: pd.Index) -> pd.Series:
     """One batch label per subject of ``index``: by subject id when ``batch`` is a Series that
     covers them, else by position."""
-    if isinstance(batch, pd.Series) and (batch.index.equals(index) or (batch.index.is_unique and index.isin(batch.index).all())):
+    if isinstance(batch, pd.Series) and (
+        batch.index.equals(index) or (batch.index.is_unique and index.isin(batch.index).all())
+    ):
         values = batch.reindex(index).to_numpy(dtype=object)
     else:
         values = np.asarray(list(batch), dtype=object)
         if len(values) != len(index):
-            raise HarmonisationError(f"ComBat: {len(values)} batch labels for {len(index)} subjects (give one per subject)")
+            raise HarmonisationError(
+                f"ComBat: {len(values)} batch labels for {len(index)} subjects (give one per subject)"
+            )
     aligned = pd.Series(values, index=index, name=getattr(batch, "name", None))
     missing = missing_mask(aligned)
     if missing.any():
@@ -227,7 +237,9 @@ def _bprior(delta_hat: np.ndarray) -> float:
     return (m * s2 + m**3) / s2
 
 
-def _postmean(g_hat: np.ndarray, g_bar: float, n: float | np.ndarray, d_star: np.ndarray | float, t2: float) -> np.ndarray:
+def _postmean(
+    g_hat: np.ndarray, g_bar: float, n: float | np.ndarray, d_star: np.ndarray | float, t2: float
+) -> np.ndarray:
     return (t2 * n * g_hat + d_star * g_bar) / (t2 * n + d_star)
 
 
@@ -235,7 +247,9 @@ def _postvar(sum2: np.ndarray, n: float, a: float, b: float) -> np.ndarray:
     return (0.5 * sum2 + b) / (n / 2.0 + a - 1.0)
 
 
-def _it_sol(sdat: np.ndarray, g_hat: np.ndarray, d_hat: np.ndarray, g_bar: float, t2: float, a: float, b: float) -> tuple[np.ndarray, np.ndarray, int]:
+def _it_sol(
+    sdat: np.ndarray, g_hat: np.ndarray, d_hat: np.ndarray, g_bar: float, t2: float, a: float, b: float
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Parametric EB fixed point; ``sdat`` is subjects x features of one batch (reference ``it.sol``)."""
     n = sdat.shape[0]
     g_old, d_old = g_hat.copy(), d_hat.copy()
@@ -250,7 +264,9 @@ def _it_sol(sdat: np.ndarray, g_hat: np.ndarray, d_hat: np.ndarray, g_bar: float
         g_old, d_old = g_new, d_new
         count += 1
         if count > 10_000:
-            raise HarmonisationError("ComBat: the parametric empirical Bayes iteration did not converge in 10,000 steps")
+            raise HarmonisationError(
+                "ComBat: the parametric empirical Bayes iteration did not converge in 10,000 steps"
+            )
     return g_new, d_new, count
 
 
@@ -299,7 +315,9 @@ def fit_combat(
         a missing value, fewer than two batches, an unknown ``ref_batch``.
     """
     if data.columns.has_duplicates:
-        raise HarmonisationError(f"ComBat: feature names repeat ({data.columns[data.columns.duplicated()].tolist()[:5]})")
+        raise HarmonisationError(
+            f"ComBat: feature names repeat ({data.columns[data.columns.duplicated()].tolist()[:5]})"
+        )
     x = _matrix(data)
     labels = _batch_labels(batch, data.index)
     batch_name = str(batch.name) if getattr(batch, "name", None) is not None else "batch"
@@ -317,7 +335,9 @@ def fit_combat(
     if ref_batch is not None:
         matches = [i for i, lvl in enumerate(levels) if str(lvl) == str(ref_batch)]
         if not matches:
-            raise HarmonisationError(f"ComBat: reference batch {ref_batch!r} is not one of {[str(v) for v in levels]}")
+            raise HarmonisationError(
+                f"ComBat: reference batch {ref_batch!r} is not one of {[str(v) for v in levels]}"
+            )
         ref = matches[0]
         ref_batch = levels[ref]
     n, n_feat = x.shape
@@ -359,7 +379,11 @@ def fit_combat(
     constant = ~(var_pooled > 0)
     unchanged = tuple(str(data.columns[i]) for i in np.flatnonzero(constant))
     if unchanged:
-        logger.warning("ComBat: %d features have zero pooled variance and are left unchanged (%s...)", len(unchanged), unchanged[:3])
+        logger.warning(
+            "ComBat: %d features have zero pooled variance and are left unchanged (%s...)",
+            len(unchanged),
+            unchanged[:3],
+        )
     live = ~constant
     s = np.zeros_like(x)
     s[:, live] = (x[:, live] - stand_mean[:, live]) / np.sqrt(var_pooled[live])
@@ -369,9 +393,12 @@ def fit_combat(
     if not mean_only:
         for i in range(nb):
             delta_hat[i] = s[codes == i].var(axis=0, ddof=1)
-    zero_scale = (delta_hat[:, live] == 0)
+    zero_scale = delta_hat[:, live] == 0
     if zero_scale.any():
-        logger.warning("ComBat: %d batch x feature scales are zero (constant within a batch); set to 1", int(zero_scale.sum()))
+        logger.warning(
+            "ComBat: %d batch x feature scales are zero (constant within a batch); set to 1",
+            int(zero_scale.sum()),
+        )
         delta_hat[:, live] = np.where(zero_scale, 1.0, delta_hat[:, live])
 
     g_live, d_live = gamma_hat[:, live], delta_hat[:, live]
@@ -387,7 +414,9 @@ def fit_combat(
     iterations: dict[Hashable, int] = {}
     if eb:
         if g_live.shape[1] < 2:
-            raise HarmonisationError("ComBat: empirical Bayes needs at least two features with variance (or use eb=False)")
+            raise HarmonisationError(
+                "ComBat: empirical Bayes needs at least two features with variance (or use eb=False)"
+            )
         for i, lvl in enumerate(levels):
             if i == ref:
                 continue  # the reference batch is not adjusted (its estimates are set to 0 and 1 below)
@@ -397,7 +426,15 @@ def fit_combat(
                     gamma_star[i, live] = _postmean(g_live[i], gamma_bar[i], 1.0, 1.0, tau2[i])
                     delta_star[i, live] = 1.0
                 else:
-                    g, d, count = _it_sol(s[np.ix_(rows, live)], g_live[i], d_live[i], gamma_bar[i], tau2[i], a_prior[i], b_prior[i])
+                    g, d, count = _it_sol(
+                        s[np.ix_(rows, live)],
+                        g_live[i],
+                        d_live[i],
+                        gamma_bar[i],
+                        tau2[i],
+                        a_prior[i],
+                        b_prior[i],
+                    )
                     gamma_star[i, live], delta_star[i, live] = g, d
                     iterations[lvl] = count
             else:
@@ -411,15 +448,17 @@ def fit_combat(
 
     features = [str(c) for c in data.columns]
     names = [lvl for lvl in levels]
-    frame = lambda a: pd.DataFrame(a, index=pd.Index(names, name="batch"), columns=features)  # noqa: E731
-    per_batch = lambda a: pd.Series(a, index=pd.Index(names, name="batch"))  # noqa: E731
+    frame = lambda a: pd.DataFrame(a, index=pd.Index(names, name="batch"), columns=features)
+    per_batch = lambda a: pd.Series(a, index=pd.Index(names, name="batch"))
     model = ComBatModel(
         features=tuple(features),
         batches=tuple(levels),
         n_per_batch=counts,
         grand_mean=pd.Series(grand_mean, index=features, name="grand_mean"),
         var_pooled=pd.Series(var_pooled, index=features, name="var_pooled"),
-        covariate_effects=pd.DataFrame(mod_effects, index=[] if design is None else design.columns, columns=features),
+        covariate_effects=pd.DataFrame(
+            mod_effects, index=[] if design is None else design.columns, columns=features
+        ),
         gamma_hat=frame(gamma_hat),
         delta_hat=frame(delta_hat),
         gamma_star=frame(gamma_star),
@@ -456,8 +495,14 @@ def combat(
     The reference batch's subjects, when there is one, are returned exactly as they came.
     """
     model = fit_combat(
-        data, batch, covariates=covariates, categorical=categorical, parametric=parametric, eb=eb,
-        mean_only=mean_only, ref_batch=ref_batch,
+        data,
+        batch,
+        covariates=covariates,
+        categorical=categorical,
+        parametric=parametric,
+        eb=eb,
+        mean_only=mean_only,
+        ref_batch=ref_batch,
     )
     labels = _batch_labels(batch, data.index)
     out = model.apply(data, labels, covariates=covariates)

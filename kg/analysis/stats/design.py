@@ -79,8 +79,23 @@ MISSING_TOKENS: frozenset[str] = frozenset(
 """Values that mean *missing*, lower-cased; compare with ``str(value).strip().casefold()``."""
 
 POSITIVE_LEVELS: frozenset[str] = frozenset(
-    {"1", "1.0", "true", "yes", "y", "positive", "pos", "mutant", "mutated", "mutation",
-     "present", "translocated", "amplified", "altered", "case"}
+    {
+        "1",
+        "1.0",
+        "true",
+        "yes",
+        "y",
+        "positive",
+        "pos",
+        "mutant",
+        "mutated",
+        "mutation",
+        "present",
+        "translocated",
+        "amplified",
+        "altered",
+        "case",
+    }
 )
 """Level names taken as the positive class of a two-level marker when none is named."""
 
@@ -131,7 +146,9 @@ def subject_variable(values: pd.Series, *, categorical: bool | None = None) -> p
     if categorical is False:
         if numbers is None:
             bad = next(v for v in cleaned.dropna() if _as_numbers(pd.Series([v])) is None)
-            raise DesignError(f"variable {values.name!r}: value {bad!r} is not a number (make it numeric or categorical)")
+            raise DesignError(
+                f"variable {values.name!r}: value {bad!r} is not a number (make it numeric or categorical)"
+            )
         return numbers
     if numbers is not None and not categorical:
         return numbers
@@ -157,7 +174,9 @@ def subject_variables(frame: pd.DataFrame, *, categorical: Iterable[Hashable] = 
     forced = set(categorical)
     unknown = forced - set(frame.columns)
     if unknown:
-        raise DesignError(f"categorical variables {sorted(map(str, unknown))} are not columns of the table ({list(frame.columns)})")
+        raise DesignError(
+            f"categorical variables {sorted(map(str, unknown))} are not columns of the table ({list(frame.columns)})"
+        )
     return pd.DataFrame(
         {c: subject_variable(frame[c], categorical=True if c in forced else None) for c in frame.columns},
         index=frame.index,
@@ -179,14 +198,20 @@ def binary_marker(values: pd.Series, *, positive: Hashable | None = None) -> pd.
         levels = sorted(set(variable.dropna().tolist()))
         if positive is None:
             if not set(levels) <= {0.0, 1.0}:
-                raise DesignError(f"marker {name!r} has numeric levels {levels[:5]}; a binary marker is 0/1 (or name the positive level)")
+                raise DesignError(
+                    f"marker {name!r} has numeric levels {levels[:5]}; a binary marker is 0/1 (or name the positive level)"
+                )
             return variable
         if len(levels) > 2 or float(positive) not in levels:  # type: ignore[arg-type]
-            raise DesignError(f"marker {name!r}: positive level {positive!r} is not one of its levels {levels[:5]} or it has more than two")
+            raise DesignError(
+                f"marker {name!r}: positive level {positive!r} is not one of its levels {levels[:5]} or it has more than two"
+            )
         return (variable == float(positive)).astype("float64").where(variable.notna())  # type: ignore[arg-type]
     levels = list(variable.cat.categories)
     if len(levels) > 2:
-        raise DesignError(f"marker {name!r} has {len(levels)} levels {levels[:6]}; a binary marker has two (mark the others missing)")
+        raise DesignError(
+            f"marker {name!r} has {len(levels)} levels {levels[:6]}; a binary marker has two (mark the others missing)"
+        )
     if positive is None:
         hits = [lvl for lvl in levels if str(lvl).strip().casefold() in POSITIVE_LEVELS]
         if len(hits) != 1:
@@ -251,7 +276,9 @@ class Design:
         """
         missing_cols = [t.name for t in self.terms if t.name not in covariates.columns]
         if missing_cols:
-            raise DesignError(f"covariates {missing_cols} are missing from the new table (columns {list(covariates.columns)})")
+            raise DesignError(
+                f"covariates {missing_cols} are missing from the new table (columns {list(covariates.columns)})"
+            )
         blocks: dict[str, np.ndarray] = {}
         keep = np.ones(len(covariates), dtype=bool)
         typed: dict[str, pd.Series] = {}
@@ -299,7 +326,9 @@ def design_matrix(
     if index is not None:
         covariates = covariates.reindex(pd.Index(index))
     if covariates.columns.has_duplicates:
-        raise DesignError(f"covariate names repeat: {covariates.columns[covariates.columns.duplicated()].tolist()}")
+        raise DesignError(
+            f"covariate names repeat: {covariates.columns[covariates.columns.duplicated()].tolist()}"
+        )
     typed = subject_variables(covariates, categorical=categorical)
     complete = typed.notna().all(axis=1).to_numpy() if len(typed.columns) else np.ones(len(typed), dtype=bool)
     dropped = tuple(typed.index[~complete])
@@ -323,7 +352,9 @@ def design_matrix(
         for lvl, column in zip(levels[1:], columns):
             blocks[column] = (v == lvl).to_numpy(dtype="float64")
         if len(levels) < 2:
-            logger.warning("design: covariate %r has a single level (%s) and adds no column", label, levels[:1])
+            logger.warning(
+                "design: covariate %r has a single level (%s) and adds no column", label, levels[:1]
+            )
     matrix = pd.DataFrame(blocks, index=kept.index)
     return Design(matrix, tuple(terms), dropped, intercept)
 
@@ -391,4 +422,3 @@ def check_not_confounded(design: Design, batch: pd.Series, *, batch_name: str | 
             f"{'are' if len(bad) > 1 else 'is'} confounded with {label!r}: its values are fixed by the batch, "
             "so batch and covariate effects cannot be separated (drop the covariate or the batch)"
         )
-

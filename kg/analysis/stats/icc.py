@@ -63,11 +63,15 @@ def _long_to_cube(
     """(features x subjects x replicates) array with NaN where a measurement is absent."""
     for column in (subject, replicate, feature, value):
         if column not in table.columns:
-            raise StatsError(f"ICC: column {column!r} is not in the table (columns {list(table.columns)[:12]})")
+            raise StatsError(
+                f"ICC: column {column!r} is not in the table (columns {list(table.columns)[:12]})"
+            )
     keys = table[[feature, subject, replicate]]
     if keys.isna().any().any():
         bad = keys.columns[keys.isna().any()].tolist()
-        raise StatsError(f"ICC: column {bad[0]!r} has empty cells; every row needs a feature, subject and replicate")
+        raise StatsError(
+            f"ICC: column {bad[0]!r} has empty cells; every row needs a feature, subject and replicate"
+        )
     repeated = keys.duplicated(keep=False)
     if repeated.any():
         first = table.loc[repeated].iloc[0]
@@ -91,11 +95,15 @@ def _wide_to_cube(
 ) -> tuple[np.ndarray, pd.Index, pd.Index, pd.Index]:
     for column in (subject, replicate):
         if column not in table.columns:
-            raise StatsError(f"ICC: column {column!r} is not in the table (columns {list(table.columns)[:12]})")
+            raise StatsError(
+                f"ICC: column {column!r} is not in the table (columns {list(table.columns)[:12]})"
+            )
     if features is None:
         features = [
-            c for c in table.columns
-            if c not in (subject, replicate) and pd.api.types.is_numeric_dtype(table[c].dtype)
+            c
+            for c in table.columns
+            if c not in (subject, replicate)
+            and pd.api.types.is_numeric_dtype(table[c].dtype)
             and not pd.api.types.is_bool_dtype(table[c].dtype)
         ]
     repeated = table.duplicated([subject, replicate], keep=False)
@@ -104,7 +112,12 @@ def _wide_to_cube(
         raise StatsError(
             f"ICC: subject {first[subject]!r}, replicate {first[replicate]!r} has more than one row; give one row per subject and replicate"
         )
-    long = table.melt(id_vars=[subject, replicate], value_vars=list(features), var_name="__feature__", value_name="__value__")
+    long = table.melt(
+        id_vars=[subject, replicate],
+        value_vars=list(features),
+        var_name="__feature__",
+        value_name="__value__",
+    )
     return _long_to_cube(long, subject, replicate, "__feature__", "__value__")
 
 
@@ -170,11 +183,13 @@ def icc(
     if kind not in ICC_METHODS:
         raise StatsError(f"ICC: kind must be one of {sorted(ICC_METHODS)}, not {kind!r}")
     if (feature is None) != (value is None):
-        raise StatsError("ICC: a long table needs both feature= and value= columns (or neither, for a wide table)")
+        raise StatsError(
+            "ICC: a long table needs both feature= and value= columns (or neither, for a wide table)"
+        )
     if feature is not None:
-        cube, names, _, reps = _long_to_cube(table, subject, replicate, feature, value)
+        cube, names, _, _ = _long_to_cube(table, subject, replicate, feature, value)
     else:
-        cube, names, _, reps = _wide_to_cube(table, subject, replicate, features)
+        cube, names, _, _ = _wide_to_cube(table, subject, replicate, features)
     n_feat = cube.shape[0]
     present = ~np.isnan(cube)
     used_reps = present.any(axis=1)  # features x replicates: replicates that measured the feature
@@ -195,11 +210,21 @@ def icc(
         block = cube[np.ix_(members, subj_mask, rep_mask)]
         out_icc[members], out_low[members], out_high[members] = _icc_block(block, kind, confidence)
     result = pd.DataFrame(
-        {"feature": names.astype(str), "icc": out_icc, "ci_low": out_low, "ci_high": out_high, "n": out_n.astype("int64")}
+        {
+            "feature": names.astype(str),
+            "icc": out_icc,
+            "ci_low": out_low,
+            "ci_high": out_high,
+            "n": out_n.astype("int64"),
+        }
     )
     result.attrs.update(
-        {"method": ICC_METHODS[kind], "kind": kind, "confidence": confidence,
-         "replicates": dict(zip(names.astype(str), k_per.tolist()))}
+        {
+            "method": ICC_METHODS[kind],
+            "kind": kind,
+            "confidence": confidence,
+            "replicates": dict(zip(names.astype(str), k_per.tolist())),
+        }
     )
     dropped = int((out_n < (present.any(axis=2)).sum(axis=1)).sum())
     if dropped:

@@ -26,7 +26,7 @@ import inspect
 import logging
 import math
 import warnings
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -38,7 +38,6 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_selection import f_classif
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -50,8 +49,8 @@ from .errors import StatsError
 __all__ = [
     "ComBatTransformer",
     "ExternalValidation",
-    "PredictionResult",
     "MedianImputer",
+    "PredictionResult",
     "UnivariateFilter",
     "build_pipeline",
     "delong_auc",
@@ -66,7 +65,9 @@ Model = Literal["logistic", "random-forest"]
 # --------------------------------------------------------------------------- DeLong
 
 
-def delong_auc(y_true: np.ndarray | Sequence[float], scores: np.ndarray | Sequence[float]) -> tuple[float, float]:
+def delong_auc(
+    y_true: np.ndarray | Sequence[float], scores: np.ndarray | Sequence[float]
+) -> tuple[float, float]:
     """ROC AUC and its DeLong variance (midrank algorithm of Sun & Xu 2014; ties count one half).
 
     >>> auc, var = delong_auc([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
@@ -118,9 +119,9 @@ class UnivariateFilter(TransformerMixin, BaseEstimator):
         self.method = method
         self.keep = keep
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> UnivariateFilter:  # noqa: N803
+    def fit(self, X: np.ndarray, y: np.ndarray) -> UnivariateFilter:
         values = np.asarray(X, dtype=float)
-        keep = sorted(set(int(i) for i in self.keep))
+        keep = sorted({int(i) for i in self.keep})
         candidates = np.setdiff1d(np.arange(values.shape[1]), keep)
         if self.method == "anova":
             scores = _anova_scores(values[:, candidates], np.asarray(y))
@@ -134,11 +135,14 @@ class UnivariateFilter(TransformerMixin, BaseEstimator):
         self.n_features_in_ = values.shape[1]
         return self
 
-    def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
+    def transform(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=float)[:, self.selected_]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        names = np.asarray(input_features if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        names = np.asarray(
+            input_features if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)],
+            dtype=object,
+        )
         return names[self.selected_]
 
 
@@ -153,7 +157,7 @@ def _anova_scores(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 class MedianImputer(TransformerMixin, BaseEstimator):
     """Fill missing values with the training medians (0 for a column with none); keeps a DataFrame a DataFrame."""
 
-    def fit(self, X: pd.DataFrame | np.ndarray, y: Any = None) -> MedianImputer:  # noqa: N803
+    def fit(self, X: pd.DataFrame | np.ndarray, y: Any = None) -> MedianImputer:
         values = np.asarray(X, dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
@@ -162,7 +166,7 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         self.n_features_in_ = values.shape[1]
         return self
 
-    def transform(self, X: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:  # noqa: N803
+    def transform(self, X: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:
         values = np.asarray(X, dtype=float)
         filled = np.where(np.isnan(values), self.medians_[None, :], values)
         if isinstance(X, pd.DataFrame):
@@ -198,27 +202,34 @@ class ComBatTransformer(TransformerMixin, BaseEstimator):
         self.mean_only = mean_only
         self.ref_batch = ref_batch
 
-    def _split(self, X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:  # noqa: N803
+    def _split(self, X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         if not isinstance(X, pd.DataFrame):
-            raise StatsError("ComBatTransformer needs a DataFrame indexed by subject id (set_output(transform='pandas'))")
+            raise StatsError(
+                "ComBatTransformer needs a DataFrame indexed by subject id (set_output(transform='pandas'))"
+            )
         if self.batch is None:
             raise StatsError("ComBatTransformer needs batch= (a Series of batch labels by subject id)")
         passthrough = [c for c in X.columns if c in set(self.passthrough)]
         return X.drop(columns=passthrough), passthrough
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> ComBatTransformer:  # noqa: N803
+    def fit(self, X: pd.DataFrame, y: Any = None) -> ComBatTransformer:
         features, _ = self._split(X)
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
         assert self.batch is not None
         covariates = None if self.covariates is None else self.covariates.loc[features.index]
         self.model_: ComBatModel = fit_combat(
-            features, self.batch.loc[features.index], covariates=covariates, parametric=self.parametric,
-            eb=self.eb, mean_only=self.mean_only, ref_batch=self.ref_batch,
+            features,
+            self.batch.loc[features.index],
+            covariates=covariates,
+            parametric=self.parametric,
+            eb=self.eb,
+            mean_only=self.mean_only,
+            ref_batch=self.ref_batch,
         )
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         features, passthrough = self._split(X)
         assert self.batch is not None
         covariates = None if self.covariates is None else self.covariates.loc[features.index]
@@ -229,7 +240,7 @@ class ComBatTransformer(TransformerMixin, BaseEstimator):
         return np.asarray(self.feature_names_in_, dtype=object)
 
 
-def _logistic(seed: int, penalty: str, C: float, l1_ratio: float) -> LogisticRegression:  # noqa: N803
+def _logistic(seed: int, penalty: str, C: float, l1_ratio: float) -> LogisticRegression:
     ratio = 0.0 if penalty == "l2" else l1_ratio
     solver = "lbfgs" if penalty == "l2" else "saga"
     deprecated_penalty = inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated"
@@ -237,7 +248,9 @@ def _logistic(seed: int, penalty: str, C: float, l1_ratio: float) -> LogisticReg
         return LogisticRegression(C=C, l1_ratio=ratio, solver=solver, max_iter=10_000, random_state=seed)
     if penalty == "l2":
         return LogisticRegression(C=C, solver=solver, max_iter=10_000, random_state=seed)
-    return LogisticRegression(penalty="elasticnet", C=C, l1_ratio=ratio, solver=solver, max_iter=10_000, random_state=seed)
+    return LogisticRegression(
+        penalty="elasticnet", C=C, l1_ratio=ratio, solver=solver, max_iter=10_000, random_state=seed
+    )
 
 
 def build_pipeline(
@@ -245,7 +258,7 @@ def build_pipeline(
     model: Model = "logistic",
     seed: int = 0,
     penalty: Literal["l2", "elasticnet"] = "l2",
-    C: float = 1.0,  # noqa: N803
+    C: float = 1.0,
     l1_ratio: float = 0.5,
     n_estimators: int = 300,
     select_k: int | None = 10,
@@ -267,7 +280,9 @@ def build_pipeline(
     if model == "logistic":
         steps.append(("classifier", _logistic(seed, penalty, C, l1_ratio)))
     elif model == "random-forest":
-        steps.append(("classifier", RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=1)))
+        steps.append(
+            ("classifier", RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=1))
+        )
     else:
         raise StatsError(f"model must be 'logistic' or 'random-forest', not {model!r}")
     return Pipeline(steps)
@@ -396,7 +411,7 @@ def predict_marker(
     select_k: int | None = 10,
     selection: Literal["anova", "mann-whitney"] = "anova",
     penalty: Literal["l2", "elasticnet"] = "l2",
-    C: float = 1.0,  # noqa: N803
+    C: float = 1.0,
     l1_ratio: float = 0.5,
     n_estimators: int = 300,
     folds: int = 5,
@@ -448,15 +463,25 @@ def predict_marker(
     names = [str(c) for c in x.columns]
     if harmonise_batch is not None:
         harmonise = ComBatTransformer(
-            batch=harmonise_batch, covariates=harmonise_covariates, passthrough=[names[i] for i in keep],
+            batch=harmonise_batch,
+            covariates=harmonise_covariates,
+            passthrough=[names[i] for i in keep],
             **(harmonise_options or {}),
         )
         data: pd.DataFrame | np.ndarray = x.set_axis(names, axis=1)
     else:
         data = x.to_numpy(dtype=float)
     pipeline = build_pipeline(
-        model=model, seed=seed, penalty=penalty, C=C, l1_ratio=l1_ratio, n_estimators=n_estimators,
-        select_k=select_k, selection=selection, keep=keep, harmonise=harmonise,
+        model=model,
+        seed=seed,
+        penalty=penalty,
+        C=C,
+        l1_ratio=l1_ratio,
+        n_estimators=n_estimators,
+        select_k=select_k,
+        selection=selection,
+        keep=keep,
+        harmonise=harmonise,
     )
     aucs, variances = _cv_aucs(pipeline, data, y, folds, repeats, seed)
     auc = float(aucs.mean())
@@ -468,7 +493,9 @@ def predict_marker(
         )
     elif ci_method == "repeats":
         low, high = (float(v) for v in np.percentile(aucs, [2.5, 97.5]))
-        ci_text = "2.5-97.5 percentiles of the per-repeat pooled out-of-fold AUCs (partition variability only)"
+        ci_text = (
+            "2.5-97.5 percentiles of the per-repeat pooled out-of-fold AUCs (partition variability only)"
+        )
     else:
         raise StatsError(f"ci_method must be 'delong' or 'repeats', not {ci_method!r}")
 
@@ -480,7 +507,9 @@ def predict_marker(
         if n_jobs == 1:
             null = np.array([_cv_aucs(pipeline, data, yp, folds, repeats, seed)[0].mean() for yp in shuffled])
         else:
-            runs = Parallel(n_jobs=n_jobs)(delayed(_cv_aucs)(pipeline, data, yp, folds, repeats, seed) for yp in shuffled)
+            runs = Parallel(n_jobs=n_jobs)(
+                delayed(_cv_aucs)(pipeline, data, yp, folds, repeats, seed) for yp in shuffled
+            )
             null = np.array([aucs_p.mean() for aucs_p, _ in runs])
         p_value = float((1 + np.sum(null >= auc - 1e-12)) / (1 + permutations))
         null_mean = float(null.mean())
@@ -501,19 +530,27 @@ def predict_marker(
         if design is not None:
             assert covariates is not None
             ext_design = design.encode(covariates.reindex(ext_subjects))
-            ext_frame = pd.concat([ext_frame.loc[ext_design.index], ext_design.add_prefix("covariate: ")], axis=1)
+            ext_frame = pd.concat(
+                [ext_frame.loc[ext_design.index], ext_design.add_prefix("covariate: ")], axis=1
+            )
         truth = ext_y.loc[ext_frame.index].to_numpy(dtype=int)
-        ext_data = ext_frame.set_axis(names, axis=1) if harmonise is not None else ext_frame.to_numpy(dtype=float)
+        ext_data = (
+            ext_frame.set_axis(names, axis=1) if harmonise is not None else ext_frame.to_numpy(dtype=float)
+        )
         ext_auc, ext_var = delong_auc(truth, final.predict_proba(ext_data)[:, 1])
         ext_low, ext_high = _delong_ci(ext_auc, ext_var)
         external_result = ExternalValidation(ext_auc, ext_low, ext_high, len(truth), int(truth.sum()))
 
     classifier = (
         f"logistic regression ({'L2' if penalty == 'l2' else f'elastic-net, l1_ratio={l1_ratio}'}, C={C})"
-        if model == "logistic" else f"random forest ({n_estimators} trees)"
+        if model == "logistic"
+        else f"random forest ({n_estimators} trees)"
     )
-    steps = "median imputation, " + ("ComBat, " if harmonise else "") + "standardisation, " + (
-        f"{selection} filter keeping {select_k} features, " if select_k is not None else ""
+    steps = (
+        "median imputation, "
+        + ("ComBat, " if harmonise else "")
+        + "standardisation, "
+        + (f"{selection} filter keeping {select_k} features, " if select_k is not None else "")
     )
     result = PredictionResult(
         auc=auc,
@@ -534,8 +571,12 @@ def predict_marker(
         selection=selection if select_k is not None else "none",
         select_k=select_k,
         covariates=design_terms,
-        harmonisation=None if harmonise is None else {
-            "batch": str(harmonise_batch.name) if harmonise_batch is not None and harmonise_batch.name is not None else "batch",
+        harmonisation=None
+        if harmonise is None
+        else {
+            "batch": str(harmonise_batch.name)
+            if harmonise_batch is not None and harmonise_batch.name is not None
+            else "batch",
             **final.named_steps["harmonise"].model_.settings(),
         },
         null_auc_mean=null_mean,
@@ -551,5 +592,13 @@ def predict_marker(
         ),
         final_model=final,
     )
-    logger.info("predict %s: AUC %.3f [%.3f, %.3f], permutation p %s, n %d", result.marker, auc, low, high, p_value, len(y))
+    logger.info(
+        "predict %s: AUC %.3f [%.3f, %.3f], permutation p %s, n %d",
+        result.marker,
+        auc,
+        low,
+        high,
+        p_value,
+        len(y),
+    )
     return result

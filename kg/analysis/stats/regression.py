@@ -63,8 +63,21 @@ LINEAR_COLUMNS = ["feature", "target", "beta", "se", "t", "df", "p", "q", "n", "
 """Columns of :func:`linear_association` (``beta``: change in feature per unit of target)."""
 
 LOGISTIC_COLUMNS = [
-    "feature", "target", "beta", "se", "z", "p", "q", "odds_ratio", "n", "n_positive",
-    "converged", "iterations", "note", "model", "test",
+    "feature",
+    "target",
+    "beta",
+    "se",
+    "z",
+    "p",
+    "q",
+    "odds_ratio",
+    "n",
+    "n_positive",
+    "converged",
+    "iterations",
+    "note",
+    "model",
+    "test",
 ]
 """Columns of :func:`logistic_association` (``beta``: log-odds of the marker per unit of feature)."""
 
@@ -95,18 +108,25 @@ def _numeric_table(table: pd.DataFrame | pd.Series, what: str) -> pd.DataFrame:
     """``table`` as float64 (text numbers converted, missing tokens and infinities NaN)."""
     frame = table.to_frame() if isinstance(table, pd.Series) else table
     if frame.columns.has_duplicates:
-        raise StatsError(f"{what}: column names repeat ({frame.columns[frame.columns.duplicated()].tolist()[:5]})")
+        raise StatsError(
+            f"{what}: column names repeat ({frame.columns[frame.columns.duplicated()].tolist()[:5]})"
+        )
     if frame.index.has_duplicates:
-        raise StatsError(f"{what}: subject ids repeat ({frame.index[frame.index.duplicated()].tolist()[:5]}); one row per subject")
+        raise StatsError(
+            f"{what}: subject ids repeat ({frame.index[frame.index.duplicated()].tolist()[:5]}); one row per subject"
+        )
     numeric = np.array(
-        [pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in frame.dtypes], dtype=bool
+        [pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in frame.dtypes],
+        dtype=bool,
     )
     if numeric.all():
         values = frame.to_numpy(dtype="float64", na_value=np.nan, copy=True)
     else:
         values = np.empty(frame.shape, dtype="float64")
         if numeric.any():
-            values[:, numeric] = frame.iloc[:, np.flatnonzero(numeric)].to_numpy(dtype="float64", na_value=np.nan)
+            values[:, numeric] = frame.iloc[:, np.flatnonzero(numeric)].to_numpy(
+                dtype="float64", na_value=np.nan
+            )
         for i in np.flatnonzero(~numeric):
             typed = subject_variable(frame.iloc[:, i])
             if typed.dtype != "float64":
@@ -175,13 +195,22 @@ def _model_text(lhs: str, rhs: str, design: Design) -> str:
 
 
 def _frame(
-    feature_names: pd.Index, target_names: pd.Index, columns: dict[str, np.ndarray], notes: np.ndarray, model: str, test: str,
+    feature_names: pd.Index,
+    target_names: pd.Index,
+    columns: dict[str, np.ndarray],
+    notes: np.ndarray,
+    model: str,
+    test: str,
     order: list[str],
 ) -> pd.DataFrame:
     nt, nf = len(target_names), len(feature_names)
     out: dict[str, object] = {
-        "feature": pd.Categorical.from_codes(np.tile(np.arange(nf), nt), categories=pd.Index(feature_names.astype(str))),
-        "target": pd.Categorical.from_codes(np.repeat(np.arange(nt), nf), categories=pd.Index(target_names.astype(str))),
+        "feature": pd.Categorical.from_codes(
+            np.tile(np.arange(nf), nt), categories=pd.Index(feature_names.astype(str))
+        ),
+        "target": pd.Categorical.from_codes(
+            np.repeat(np.arange(nt), nf), categories=pd.Index(target_names.astype(str))
+        ),
     }
     for name, arr in columns.items():
         out[name] = arr.ravel()
@@ -204,9 +233,18 @@ class _Blocks:
     covariates: np.ndarray  # (n, k) design columns, zeros where a covariate is missing
 
 
-def _prepare(features: pd.DataFrame, targets: pd.DataFrame, covariates: pd.DataFrame | None, categorical: Iterable[Hashable]) -> _Blocks:
+def _prepare(
+    features: pd.DataFrame,
+    targets: pd.DataFrame,
+    covariates: pd.DataFrame | None,
+    categorical: Iterable[Hashable],
+) -> _Blocks:
     subjects = _align(features, targets)
-    design = design_matrix(covariates, categorical=categorical, index=subjects) if covariates is not None else design_matrix(None, index=subjects)
+    design = (
+        design_matrix(covariates, categorical=categorical, index=subjects)
+        if covariates is not None
+        else design_matrix(None, index=subjects)
+    )
     ok = subjects.isin(design.matrix.index)
     cov = np.zeros((len(subjects), design.matrix.shape[1]))
     if design.matrix.shape[1]:
@@ -270,7 +308,9 @@ def linear_association(
         basis = _basis(x_all[rows])
         dof = n_rows - basis.shape[1] - 1
         if dof < 1:
-            notes[np.ix_(t_cols, f_cols)] = f"too few subjects (n={n_rows}) for {basis.shape[1] + 1} parameters"
+            notes[np.ix_(t_cols, f_cols)] = (
+                f"too few subjects (n={n_rows}) for {basis.shape[1] + 1} parameters"
+            )
             continue
         fy = _take(fv, rows, f_cols)
         ry = _residualise(fy, basis)
@@ -303,7 +343,13 @@ def linear_association(
     test = "two-sided t-test of the target coefficient (df = n - covariate rank - 2); q: Benjamini-Hochberg over the table"
     logger.info("linear association: %d features x %d targets, %d subjects", nf, nt, len(blocks.subjects))
     return _frame(
-        f.columns, t.columns, {"beta": beta, "se": se, "t": tstat, "df": df, "p": p, "n": n}, notes, model, test, LINEAR_COLUMNS
+        f.columns,
+        t.columns,
+        {"beta": beta, "se": se, "t": tstat, "df": df, "p": p, "n": n},
+        notes,
+        model,
+        test,
+        LINEAR_COLUMNS,
     )
 
 
@@ -327,7 +373,8 @@ def partial_spearman(
     a dummy's ranks span the same space as the dummy), feature and target ranks are residualised
     on ``[1, ranked covariates]``, and ``r`` is the Pearson correlation of the residuals; two-sided
     t-test, ``t = r sqrt(df / (1 - r^2))``, ``df = n - 2 - k`` with ``k`` the number of design
-    columns (a dummy constant on the pair's subjects is left out and not counted). Without covariates this is Spearman's rho with scipy's t-test p-value.
+    columns (a dummy constant on the pair's subjects is left out and not counted). Without
+    covariates this is Spearman's rho with scipy's t-test p-value.
 
     Returns one row per (target, feature), targets outer, columns :data:`SPEARMAN_COLUMNS`.
     """
@@ -370,14 +417,26 @@ def partial_spearman(
             pp[np.isclose(rr**2, 1.0)] = 0.0
             p[ix] = pp
             if const_t.any():
-                notes[np.ix_(chunk[const_t], f_cols)] = "target ranks constant after adjusting for the covariates"
+                notes[np.ix_(chunk[const_t], f_cols)] = (
+                    "target ranks constant after adjusting for the covariates"
+                )
             if const_f.any():
-                notes[np.ix_(chunk, f_cols[const_f])] = "feature ranks constant after adjusting for the covariates"
+                notes[np.ix_(chunk, f_cols[const_f])] = (
+                    "feature ranks constant after adjusting for the covariates"
+                )
     model = "Spearman partial correlation: rank(feature), rank(target) | " + (
         " + ".join(blocks.design.term_names) if blocks.design.terms else "(no covariates)"
     )
     test = "two-sided t-test of r (df = n - 2 - k covariate columns); q: Benjamini-Hochberg over the table"
-    return _frame(f.columns, t.columns, {"r": r, "t": tstat, "df": df, "p": p, "n": n}, notes, model, test, SPEARMAN_COLUMNS)
+    return _frame(
+        f.columns,
+        t.columns,
+        {"r": r, "t": tstat, "df": df, "p": p, "n": n},
+        notes,
+        model,
+        test,
+        SPEARMAN_COLUMNS,
+    )
 
 
 # --------------------------------------------------------------------------- logistic
@@ -393,17 +452,21 @@ class _LogitFit:
     singular: np.ndarray  # (F,) Hessian not invertible
 
 
-def _newton(x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max_iter: int, tol: float) -> _LogitFit:
+def _newton(
+    x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max_iter: int, tol: float
+) -> _LogitFit:
     """Batched Newton-Raphson: ``x_f`` (n, F) standardised features (0 where masked), ``c`` (n, Pc) covariates with const.
 
     Parameters per feature: ``[feature, const, covariates...]``. A step longer than 5 (standardised
     units) is shortened to 5, which changes the path, not the fixed point.
     """
-    n, nfeat = x_f.shape
+    nfeat = x_f.shape[1]
     pc = c.shape[1]
     p = pc + 1
     upper = np.triu_indices(pc)
-    cc = c[:, upper[0]] * c[:, upper[1]]  # products of covariate pairs, for the covariate block of every Hessian
+    cc = (
+        c[:, upper[0]] * c[:, upper[1]]
+    )  # products of covariate pairs, for the covariate block of every Hessian
     weights = None if mask.all() else mask.astype("float64")
     beta = np.zeros((nfeat, p))
     converged = np.zeros(nfeat, dtype=bool)
@@ -474,13 +537,22 @@ def _newton(x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max
     return _LogitFit(beta, cov, converged, iterations, mu, singular)
 
 
-def _newton_chunked(x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max_iter: int, tol: float) -> _LogitFit:
+def _newton_chunked(
+    x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max_iter: int, tol: float
+) -> _LogitFit:
     """:func:`_newton` over blocks of features small enough to stay in cache (about 128k values each)."""
     step = max(16, 131_072 // max(1, x_f.shape[0]))
     if x_f.shape[1] <= step:
         return _newton(x_f, c, y, mask, max_iter, tol)
     parts = [
-        _newton(np.ascontiguousarray(x_f[:, i : i + step]), c, y, np.ascontiguousarray(mask[:, i : i + step]), max_iter, tol)
+        _newton(
+            np.ascontiguousarray(x_f[:, i : i + step]),
+            c,
+            y,
+            np.ascontiguousarray(mask[:, i : i + step]),
+            max_iter,
+            tol,
+        )
         for i in range(0, x_f.shape[1], step)
     ]
     return _LogitFit(
@@ -566,8 +638,11 @@ def logistic_association(
         usable = (sd > 0) & (n[j] - n_pos[j] > 0) & (n_pos[j] > 0) & (n[j] > c.shape[1] + 1)
         for col in np.flatnonzero(~usable):
             notes[j, col] = (
-                "feature constant" if not sd[col] > 0 else
-                "one class only" if n_pos[j, col] in (0, n[j, col]) else "too few subjects"
+                "feature constant"
+                if not sd[col] > 0
+                else "one class only"
+                if n_pos[j, col] in (0, n[j, col])
+                else "too few subjects"
             )
         cols = np.flatnonzero(usable)
         if cols.size == 0:
@@ -579,7 +654,9 @@ def logistic_association(
         zz = fit.beta[:, 0] / np.sqrt(fit.cov[:, 0, 0])
         ok = fit.converged & ~fit.singular & np.isfinite(zz)
         masked_mu = np.where(obs[:, cols], fit.mu, 0.5)
-        extreme = (np.minimum(masked_mu, 1.0 - masked_mu).min(axis=0) < 1e-8) | (np.abs(fit.beta).max(axis=1) > 15.0)
+        extreme = (np.minimum(masked_mu, 1.0 - masked_mu).min(axis=0) < 1e-8) | (
+            np.abs(fit.beta).max(axis=1) > 15.0
+        )
         suspect = ~ok | extreme
         for i in np.flatnonzero(suspect):
             col = cols[i]
@@ -587,7 +664,9 @@ def logistic_association(
             xi = np.hstack([xs[rows, i : i + 1], c[rows]])
             if _separated(xi, y[rows]):
                 complete = bool(np.all(np.abs(fit.mu[rows, i] - y[rows]) < 1e-4))
-                notes[j, col] = ("complete" if complete else "quasi-complete") + " separation: no maximum-likelihood estimate"
+                notes[j, col] = (
+                    "complete" if complete else "quasi-complete"
+                ) + " separation: no maximum-likelihood estimate"
                 ok[i] = False
             elif not fit.converged[i]:
                 notes[j, col] = f"no convergence in {max_iter} Newton iterations"
@@ -605,10 +684,23 @@ def logistic_association(
     with np.errstate(over="ignore"):
         odds = np.exp(beta)
     return _frame(
-        f.columns, mk.columns,
-        {"beta": beta, "se": se, "z": z, "p": p, "odds_ratio": odds, "n": n, "n_positive": n_pos,
-         "converged": converged, "iterations": iterations},
-        notes, model, test, LOGISTIC_COLUMNS,
+        f.columns,
+        mk.columns,
+        {
+            "beta": beta,
+            "se": se,
+            "z": z,
+            "p": p,
+            "odds_ratio": odds,
+            "n": n,
+            "n_positive": n_pos,
+            "converged": converged,
+            "iterations": iterations,
+        },
+        notes,
+        model,
+        test,
+        LOGISTIC_COLUMNS,
     )
 
 

@@ -46,7 +46,9 @@ class Interobserver:
 
 @pytest.fixture(scope="session")
 def interobserver(shared_data: Path) -> Interobserver:
-    archive = shared_data / "radiomics" / "maastricht_interobserver" / "Interobserver-Radiomics_IBSI_tables.zip"
+    archive = (
+        shared_data / "radiomics" / "maastricht_interobserver" / "Interobserver-Radiomics_IBSI_tables.zip"
+    )
     with zipfile.ZipFile(archive) as zf:
         with zf.open("Feature_table.csv") as fh:
             features = pd.read_csv(fh)

@@ -33,15 +33,15 @@ def testdata(shared_data: Path):
 
 
 SHARED_SETTINGS = {
-    "parametric_adjusted": dict(adjusted=True),
-    "parametric_unadjusted": dict(adjusted=False),
-    "parametric_adjusted_noeb": dict(adjusted=True, eb=False),
-    "parametric_unadjusted_noeb": dict(adjusted=False, eb=False),
+    "parametric_adjusted": {"adjusted": True},
+    "parametric_unadjusted": {"adjusted": False},
+    "parametric_adjusted_noeb": {"adjusted": True, "eb": False},
+    "parametric_unadjusted_noeb": {"adjusted": False, "eb": False},
 }
 
 
 def _run(data, batch, gender, *, adjusted, **settings):
-    covariates = dict(covariates=gender, categorical=["gender"]) if adjusted else {}
+    covariates = {"covariates": gender, "categorical": ["gender"]} if adjusted else {}
     return combat(data, batch, **covariates, **settings)
 
 
@@ -57,11 +57,16 @@ def test_reproduces_the_shared_reference_outputs(testdata, setting, implementati
 
 
 NEUROCOMBAT_SETTINGS = {
-    "nonparametric_adjusted": dict(adjusted=True, parametric=False),
-    "nonparametric_unadjusted": dict(adjusted=False, parametric=False),
-    "parametric_adjusted_batchref": dict(adjusted=True, ref_batch=1),
-    "parametric_adjusted_meanonly": dict(adjusted=True, mean_only=True),
-    "nonparametric_adjusted_meanonly_batchref": dict(adjusted=True, parametric=False, mean_only=True, ref_batch=1),
+    "nonparametric_adjusted": {"adjusted": True, "parametric": False},
+    "nonparametric_unadjusted": {"adjusted": False, "parametric": False},
+    "parametric_adjusted_batchref": {"adjusted": True, "ref_batch": 1},
+    "parametric_adjusted_meanonly": {"adjusted": True, "mean_only": True},
+    "nonparametric_adjusted_meanonly_batchref": {
+        "adjusted": True,
+        "parametric": False,
+        "mean_only": True,
+        "ref_batch": 1,
+    },
 }
 
 
@@ -101,7 +106,9 @@ def test_fit_on_training_scans_apply_to_new_scans_equals_neurocombat(testdata):
     test = data.index[[4, 9]]
     model = fit_combat(data.loc[train], batch.loc[train])
     applied = model.apply(data.loc[test], batch.loc[test])
-    expected = np.loadtxt(HERE / "testdata_combat_train_apply_parametric_unadjusted_neurocombat.csv", delimiter=",")
+    expected = np.loadtxt(
+        HERE / "testdata_combat_train_apply_parametric_unadjusted_neurocombat.csv", delimiter=","
+    )
     np.testing.assert_allclose(applied.to_numpy().T, expected, rtol=RTOL, atol=0)
 
 
@@ -113,11 +120,16 @@ def test_apply_on_the_training_subjects_is_the_harmonised_table(testdata):
 
 
 def test_errors_say_what_is_wrong(testdata):
-    _, data, batch, gender = testdata
+    _, data, batch, _ = testdata
     with pytest.raises(HarmonisationError, match="batch '3' of 'batch' has one subject"):
         combat(data, batch.where(batch.index != "V10", 3))
     with pytest.raises(HarmonisationError, match="'gender' is confounded with 'batch'"):
-        combat(data, batch, covariates=pd.DataFrame({"gender": batch.to_numpy()}, index=data.index), categorical=["gender"])
+        combat(
+            data,
+            batch,
+            covariates=pd.DataFrame({"gender": batch.to_numpy()}, index=data.index),
+            categorical=["gender"],
+        )
     with pytest.raises(HarmonisationError, match="feature 'feature_3' is missing for subject 'V2'"):
         combat(data.mask((data.index == "V2")[:, None] & (data.columns == "feature_3")[None, :]), batch)
     with pytest.raises(HarmonisationError, match="reference batch 7 is not one of"):
@@ -135,7 +147,14 @@ def test_two_site_nsclc_cohort(nsclc):
     features = nsclc.features.iloc[:, :40]
     result = combat(features, site, covariates=covariates, eb=False, mean_only=True)
     assert result.model.n_per_batch == {"Stanford": 45, "VA": 72}
-    frame = pd.concat([clinical[["Patient affiliation", "Gender", "Smoking status"]].set_axis(["site", "sex", "smoking"], axis=1)], axis=1)
+    frame = pd.concat(
+        [
+            clinical[["Patient affiliation", "Gender", "Smoking status"]].set_axis(
+                ["site", "sex", "smoking"], axis=1
+            )
+        ],
+        axis=1,
+    )
     raw_site, harmonised_site = [], []
     for name in features.columns:
         for table, store in ((features, raw_site), (result.data, harmonised_site)):
@@ -145,4 +164,8 @@ def test_two_site_nsclc_cohort(nsclc):
     # the default (parametric EB, location and scale) runs on the same table and keeps the covariate effects
     default = combat(features, site, covariates=covariates)
     assert np.isfinite(default.data.to_numpy()).all()
-    assert default.model.covariate_effects.index.tolist() == ["Gender[T.Male]", "Smoking status[T.Former]", "Smoking status[T.Nonsmoker]"]
+    assert default.model.covariate_effects.index.tolist() == [
+        "Gender[T.Male]",
+        "Smoking status[T.Former]",
+        "Smoking status[T.Nonsmoker]",
+    ]

@@ -28,20 +28,32 @@ def test_missing_tokens_are_never_levels(nsclc):
     assert egfr.isna().sum() == raw.isin(["Unknown", "Not collected"]).sum() > 0
     pack_years = subject_variable(clinical["Pack Years"])
     assert pack_years.dtype == "float64"
-    assert pack_years.isna().sum() == (raw_missing := clinical["Pack Years"].isna() | clinical["Pack Years"].isin(["Not Collected", "N/A"])).sum()
+    assert (
+        pack_years.isna().sum()
+        == (
+            raw_missing := clinical["Pack Years"].isna()
+            | clinical["Pack Years"].isin(["Not Collected", "N/A"])
+        ).sum()
+    )
     assert raw_missing.any()
     assert pack_years[~raw_missing].tolist() == pd.to_numeric(clinical["Pack Years"][~raw_missing]).tolist()
     assert {"n/a", "not collected", "unknown", ""} <= MISSING_TOKENS
-    assert missing_mask(pd.Series(["N/A", "Not Collected", "Unknown", "", np.nan, "Mutant"])).tolist() == [True] * 5 + [False]
+    assert missing_mask(pd.Series(["N/A", "Not Collected", "Unknown", "", np.nan, "Mutant"])).tolist() == [
+        True
+    ] * 5 + [False]
 
 
 def test_subject_variables_type_every_column(nsclc):
-    typed = subject_variables(nsclc.clinical[["Age at Histological Diagnosis", "Weight (lbs)", "%GG", "Patient affiliation"]])
+    typed = subject_variables(
+        nsclc.clinical[["Age at Histological Diagnosis", "Weight (lbs)", "%GG", "Patient affiliation"]]
+    )
     assert typed["Age at Histological Diagnosis"].dtype == "float64"
     assert typed["Weight (lbs)"].dtype == "float64"  # '152.145' and 'Not Collected'
-    assert list(typed["%GG"].cat.categories)[0] == "0%"
+    assert typed["%GG"].cat.categories[0] == "0%"
     assert list(typed["Patient affiliation"].cat.categories) == ["Stanford", "VA"]
-    forced = subject_variables(nsclc.clinical[["Age at Histological Diagnosis"]], categorical=["Age at Histological Diagnosis"])
+    forced = subject_variables(
+        nsclc.clinical[["Age at Histological Diagnosis"]], categorical=["Age at Histological Diagnosis"]
+    )
     levels = list(forced["Age at Histological Diagnosis"].cat.categories)
     assert levels == sorted(levels) and isinstance(levels[0], int)
 
@@ -63,7 +75,9 @@ def test_binary_marker(nsclc):
 
 
 def test_design_equals_patsy_treatment_coding(nsclc):
-    covariates = nsclc.clinical_all[["Age at Histological Diagnosis", "Gender", "Smoking status", "Weight (lbs)"]]
+    covariates = nsclc.clinical_all[
+        ["Age at Histological Diagnosis", "Gender", "Smoking status", "Weight (lbs)"]
+    ]
     design = design_matrix(covariates, intercept=True)
     typed = covariates.assign(**{"Weight (lbs)": subject_variable(covariates["Weight (lbs)"])}).dropna()
     assert len(design.dropped) == len(covariates) - len(typed) > 0
@@ -71,14 +85,29 @@ def test_design_equals_patsy_treatment_coding(nsclc):
     data = typed.set_axis(["age", "sex", "smoking", "weight"], axis=1)
     reference = patsy.dmatrix("age + C(sex) + C(smoking) + weight", data, return_type="dataframe")
     assert design.columns == [
-        "const", "Age at Histological Diagnosis", "Gender[T.Male]", "Smoking status[T.Former]",
-        "Smoking status[T.Nonsmoker]", "Weight (lbs)",
+        "const",
+        "Age at Histological Diagnosis",
+        "Gender[T.Male]",
+        "Smoking status[T.Former]",
+        "Smoking status[T.Nonsmoker]",
+        "Weight (lbs)",
     ]
     np.testing.assert_array_equal(
         design.matrix.to_numpy(),
-        reference[["Intercept", "age", "C(sex)[T.Male]", "C(smoking)[T.Former]", "C(smoking)[T.Nonsmoker]", "weight"]].to_numpy(),
+        reference[
+            [
+                "Intercept",
+                "age",
+                "C(sex)[T.Male]",
+                "C(smoking)[T.Former]",
+                "C(smoking)[T.Nonsmoker]",
+                "weight",
+            ]
+        ].to_numpy(),
     )
-    assert design.describe().startswith("Age at Histological Diagnosis (numeric) + Gender (categorical; reference Female)")
+    assert design.describe().startswith(
+        "Age at Histological Diagnosis (numeric) + Gender (categorical; reference Female)"
+    )
     # the same coding applied to other subjects
     again = design.encode(covariates)
     pd.testing.assert_frame_equal(again, design.matrix)

@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pingouin
-import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
@@ -31,7 +30,12 @@ RTOL = 1e-6
 
 def _short(frame: pd.DataFrame) -> pd.DataFrame:
     """Covariates renamed for formulas."""
-    names = {"Age at Histological Diagnosis": "age", "Gender": "sex", "Smoking status": "smoking", "Patient affiliation": "site"}
+    names = {
+        "Age at Histological Diagnosis": "age",
+        "Gender": "sex",
+        "Smoking status": "smoking",
+        "Patient affiliation": "site",
+    }
     return frame.rename(columns=names)
 
 
@@ -67,7 +71,9 @@ def test_linear_equals_statsmodels_ols_on_every_pair(nsclc):
 def test_linear_drops_subjects_per_pair_with_clinical_covariates(nsclc):
     """Targets from the TCIA table with their own missing values; covariates age, sex, smoking, site."""
     clinical = nsclc.clinical
-    covariates = clinical[["Age at Histological Diagnosis", "Gender", "Smoking status", "Patient affiliation"]]
+    covariates = clinical[
+        ["Age at Histological Diagnosis", "Gender", "Smoking status", "Patient affiliation"]
+    ]
     targets = pd.DataFrame(
         {
             "EGFR": binary_marker(clinical["EGFR mutation status"]),
@@ -83,14 +89,16 @@ def test_linear_drops_subjects_per_pair_with_clinical_covariates(nsclc):
     seen_n = set()
     for row in result.itertuples():
         beta, se, t, p, n, _ = _ols_reference(features[row.feature], targets[row.target], ref_cov)
-        _assert_close([row.beta, row.se, row.p], [beta, se, p], f"{row.feature} ~ {row.target}")
+        _assert_close([row.beta, row.se, row.t, row.p], [beta, se, t, p], f"{row.feature} ~ {row.target}")
         assert row.n == n
         seen_n.add(n)
     assert len(seen_n) > 2
     # the roles swapped: features with missing values (per-feature patterns), a radiomic target
-    swapped = linear_association(targets, nsclc.features[["original_shape_Sphericity"]], covariates=covariates)
+    swapped = linear_association(
+        targets, nsclc.features[["original_shape_Sphericity"]], covariates=covariates
+    )
     for row in swapped.itertuples():
-        beta, se, t, p, n, _ = _ols_reference(targets[row.feature], nsclc.features[row.target], ref_cov)
+        beta, se, _, p, n, _ = _ols_reference(targets[row.feature], nsclc.features[row.target], ref_cov)
         _assert_close([row.beta, row.se, row.p], [beta, se, p], f"{row.feature} ~ {row.target}")
         assert row.n == n
 
@@ -112,14 +120,20 @@ def test_logistic_equals_statsmodels_logit(nsclc):
     ref_cov = _short(covariates)
     compared = 0
     for row in result.itertuples():
-        data = pd.concat([marker.rename("y"), nsclc.features[row.feature].rename("x"), ref_cov], axis=1).dropna()
+        data = pd.concat(
+            [marker.rename("y"), nsclc.features[row.feature].rename("x"), ref_cov], axis=1
+        ).dropna()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = smf.logit(f"y ~ x + {_formula_rhs(list(ref_cov.columns))}", data).fit(disp=0, maxiter=100)
         if not fit.mle_retvals["converged"]:
             continue
         assert row.converged, row.feature
-        _assert_close([row.beta, row.se, row.z, row.p], [fit.params["x"], fit.bse["x"], fit.tvalues["x"], fit.pvalues["x"]], row.feature)
+        _assert_close(
+            [row.beta, row.se, row.z, row.p],
+            [fit.params["x"], fit.bse["x"], fit.tvalues["x"], fit.pvalues["x"]],
+            row.feature,
+        )
         assert (row.n, row.n_positive) == (int(fit.nobs), int(data["y"].sum()))
         compared += 1
     assert compared >= 100
@@ -137,7 +151,9 @@ def test_logistic_reports_separation_instead_of_a_p_value(nsclc):
     assert result["p"].isna().all() and result["se"].isna().all() and result["q"].isna().all()
     assert result["note"].str.contains("separation").all()
     # statsmodels does not converge on these either
-    data = pd.concat([marker.rename("y"), features.iloc[:, 0].rename("x"), _short(covariates)], axis=1).dropna()
+    data = pd.concat(
+        [marker.rename("y"), features.iloc[:, 0].rename("x"), _short(covariates)], axis=1
+    ).dropna()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = smf.logit("y ~ x + C(sex) + C(smoking)", data).fit(disp=0, maxiter=100)
@@ -150,17 +166,26 @@ def test_logistic_reports_separation_instead_of_a_p_value(nsclc):
 def test_partial_spearman_equals_pingouin(nsclc):
     clinical = nsclc.clinical
     covariates = clinical[["Age at Histological Diagnosis", "Gender", "Smoking status"]]
-    targets = pd.DataFrame({"EGFR": binary_marker(clinical["EGFR mutation status"]), "Pack Years": subject_variable(clinical["Pack Years"])})
+    targets = pd.DataFrame(
+        {
+            "EGFR": binary_marker(clinical["EGFR mutation status"]),
+            "Pack Years": subject_variable(clinical["Pack Years"]),
+        }
+    )
     features = nsclc.features.iloc[:, ::4]
     result = partial_spearman(features, targets, covariates=covariates)
     assert list(result.columns) == SPEARMAN_COLUMNS
     dummies = pd.get_dummies(_short(covariates), columns=["sex", "smoking"], drop_first=True, dtype=float)
     for row in result.itertuples():
-        data = pd.concat([features[row.feature].rename("x"), targets[row.target].rename("y"), dummies], axis=1).dropna()
+        data = pd.concat(
+            [features[row.feature].rename("x"), targets[row.target].rename("y"), dummies], axis=1
+        ).dropna()
         # pack years are missing for every non-smoker: that dummy is constant there and left out
         varying = [c for c in dummies.columns if data[c].nunique() > 1]
         ref = pingouin.partial_corr(data=data, x="x", y="y", covar=varying, method="spearman")
-        _assert_close([row.r, row.p], [ref["r"].iloc[0], ref["p_val"].iloc[0]], f"{row.feature} ~ {row.target}")
+        _assert_close(
+            [row.r, row.p], [ref["r"].iloc[0], ref["p_val"].iloc[0]], f"{row.feature} ~ {row.target}"
+        )
         assert row.n == ref["n"].iloc[0]
     # no covariates: Spearman's rho and scipy's p-value
     plain = partial_spearman(features, targets[["EGFR"]])
