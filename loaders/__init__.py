@@ -28,6 +28,7 @@ from loaders import (
     gene_disease,
     gene_info,
     gmt,
+    gwas_catalog,
     hgnc,
     hpo,
     maf,
@@ -42,7 +43,7 @@ from loaders import (
     umls,
     vasari,
 )
-from loaders._contract import LoadContext, Loader, LoadReport, Triple
+from loaders._contract import MATRIX_KINDS, VALUES_MODES, LoadContext, Loader, LoadReport, MatrixSink, Triple
 from loaders._genes import GeneRecord, GeneResolver
 from loaders._ibsi import ibsi_table
 from loaders._shapes import marker_gene_symbol, marker_value
@@ -50,6 +51,9 @@ from loaders._shapes import marker_gene_symbol, marker_value
 __all__ = [
     "ALIASES",
     "LOADERS",
+    "MATRIX_KINDS",
+    "VALUES_MODES",
+    "MatrixSink",
     "GeneRecord",
     "GeneResolver",
     "LoadContext",
@@ -72,6 +76,7 @@ LOADERS: dict[str, Loader] = {
     "gene-disease": gene_disease.LOADER,
     "gene-info": gene_info.LOADER,
     "gmt": gmt.LOADER,
+    "gwas-catalog": gwas_catalog.LOADER,
     "hgnc": hgnc.LOADER,
     "hpo-annotations": hpo.ANNOTATIONS_LOADER,
     "hpo-genes-to-disease": hpo.GENES_TO_DISEASE_LOADER,
@@ -130,6 +135,11 @@ def infer_kind(path: Path) -> str:
     ]
     if len(matches) > 1:
         matches = [kind for kind in matches if not LOADERS[kind].fallback] or matches
+    if len(matches) > 1:  # the most specific pattern wins (gwas_catalog*associations*.tsv over *associations*.tsv)
+        literal = {kind: max(len(p.replace("*", "")) for p in LOADERS[kind].patterns if fnmatch.fnmatch(name, p))
+                   for kind in matches}
+        best = max(literal.values())
+        matches = [kind for kind in matches if literal[kind] == best]
     if len(matches) == 1:
         return matches[0]
     if not matches:

@@ -10,17 +10,34 @@ was, because ``kg`` only commits a source after ``parse`` has finished.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rdflib import URIRef
 from rdflib.term import Node
 
 from kg.core.iris import DEFAULT_INSTANCE_BASE, mint
 
-__all__ = ["LoadContext", "LoadReport", "Loader", "ParseFunction", "Rejection", "Triple"]
+__all__ = [
+    "MATRIX_KINDS",
+    "VALUES_MODES",
+    "LoadContext",
+    "LoadReport",
+    "Loader",
+    "MatrixOpener",
+    "MatrixSink",
+    "ParseFunction",
+    "Rejection",
+    "Triple",
+]
+
+VALUES_MODES = ("rdf", "columnar", "both")
+"""Where a load puts measured values: per-value triples, the columnar data plane, or both."""
+
+MATRIX_KINDS = ("radiomics", "traits", "expression", "markers", "clinical", "genotypes")
+"""What a matrix holds (``kind`` of ``LoadContext.matrix``); ``igkg matrix --kind`` takes these."""
 
 Triple = tuple[Node, Node, Node]
 """One RDF triple of rdflib terms, as every loader yields them."""
@@ -109,6 +126,55 @@ class LoadReport:
         }
 
 
+class MatrixSink(Protocol):
+    """Where a loader writes one matrix (subjects x variables); the store commits it with the graph.
+
+    ``active`` is False when the load keeps values in the graph only (``values="rdf"``, or no
+    data plane): the loader may then skip building frames. Errors (a bad cell, a repeated
+    subject or variable, an empty column) raise ``LoadError`` naming file, line and column.
+    """
+
+    active: bool
+
+    def write(self, frame: Any) -> None:
+        """Add rows (wide layout): a pandas DataFrame with a ``subject`` column (the subject IRI),
+        optional ``roi`` (ROI IRI) and ``replicate`` columns, and one column per declared variable
+        (numbers, or text for variables declared categorical; NaN/None = missing)."""
+
+    def write_variables(self, block: Any, names: Sequence[str] | None = None) -> None:
+        """Add variables (``by-variable`` layout): variables x subjects (a DataFrame indexed by
+        variable name with the declared subjects as columns, or an array with ``names``)."""
+
+
+class MatrixOpener(Protocol):
+    """What the store offers a load (``LoadContext.matrices``) to open matrix sinks."""
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        kind: str,
+        variables: Mapping[str, str] | Sequence[str] | None,
+        layout: str = "wide",
+        categorical: Collection[str] = (),
+        subjects: Sequence[str] | None = None,
+        dtype: str | None = None,
+        first_line: int | None = None,
+    ) -> MatrixSink: ...
+
+
+class _InactiveSink:
+    """The sink of a load that keeps no columnar copy: accepts and discards."""
+
+    active = False
+
+    def write(self, frame: Any) -> None:
+        """Discard ``frame``."""
+
+    def write_variables(self, block: Any, names: Sequence[str] | None = None) -> None:
+        """Discard ``block``."""
+
+
 @dataclass
 class LoadContext:
     """What a loader may use besides its file: options, the IRI base, lookups, progress."""
@@ -119,7 +185,53 @@ class LoadContext:
     """Called with the number of bytes consumed since the last call (CLI progress bars)."""
     lookups: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     """Lazily built read-only helpers the store offers (e.g. ``"genes"`` -> gene resolver)."""
+    values: str = "rdf"
+    """``rdf`` (per-value triples only; the default outside a store), ``columnar`` (the entity
+    layer in the graph, values only in matrices) or ``both`` (``KnowledgeGraph.load``'s default)."""
+    matrices: MatrixOpener | None = None
+    """Offered by the store when the load writes matrices (see :meth:`matrix`)."""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def values_in_graph(self) -> bool:
+        """Whether the loader yields per-value triples (measurements, expression values ...)."""
+        return self.values != "columnar"
+
+    @property
+    def columnar(self) -> bool:
+        """Whether matrices written through :meth:`matrix` are kept."""
+        return self.values != "rdf" and self.matrices is not None
+
+    def matrix(
+        self,
+        name: str,
+        *,
+        kind: str,
+        variables: Mapping[str, str] | Sequence[str] | None,
+        layout: str = "wide",
+        categorical: Collection[str] = (),
+        subjects: Sequence[str] | None = None,
+        dtype: str | None = None,
+        first_line: int | None = None,
+    ) -> MatrixSink:
+        """A sink for one matrix of this source, committed atomically with its named graph.
+
+        ``name`` tells the matrices of one source apart (``"features"``, ``"markers"``);
+        ``kind`` is one of ``MATRIX_KINDS``; ``variables`` maps each variable as loaded
+        (pyradiomics name, gene symbol, column header) to its IRI, in column order;
+        ``categorical`` variables hold text (dictionary codes), the others float64.
+        ``first_line`` is the file line of the first data row (for error messages).
+        Inactive (discards) when the load keeps values in the graph only.
+        """
+        if kind not in MATRIX_KINDS:
+            raise ValueError(f"matrix kind must be one of {', '.join(MATRIX_KINDS)}, not {kind!r}")
+        if not self.columnar:
+            return _InactiveSink()
+        assert self.matrices is not None
+        return self.matrices(
+            name, kind=kind, variables=variables, layout=layout, categorical=categorical,
+            subjects=subjects, dtype=dtype, first_line=first_line,
+        )
 
     def mint(self, kind: str, *parts: object) -> URIRef:
         """Mint an instance IRI under this context's base (see ``mint``)."""

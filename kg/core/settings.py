@@ -26,6 +26,8 @@ variable                   meaning (default)
 ``IGKG_ALLOW_SERVICE``     endpoint: IRI prefixes SERVICE/LOAD may reach (none)
 ``IGKG_CORS_ORIGINS``      endpoint: origins allowed by CORS (none)
 ``IGKG_WORKERS``           endpoint: query worker processes (2)
+``IGKG_COLUMNAR``          folder of the columnar data plane of a remote (or in-memory) store (none)
+``IGKG_DASK_SCHEDULER``    ``igkg associate``: dask.distributed scheduler address (none: local)
 =========================  ===========================================================
 
 >>> s = Settings.from_env({"IGKG_STORE_CHUNK": "700", "IGKG_ALLOW_SERVICE": "https://a.example/ https://b.example/"})
@@ -82,6 +84,8 @@ class Settings:
     allow_service: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     workers: int | None = None
+    columnar: str | None = None
+    dask_scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if self.store_dataset not in ("catalog", "server"):

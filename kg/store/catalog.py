@@ -20,7 +20,19 @@ from kg.core.namespaces import CATALOG_GRAPH, DCAT, DCT, GRAPH_BASE, IGKG, PROV,
 from kg.core.terms import nt
 from kg.core.version import __version__
 
-__all__ = ["CATALOG_GRAPH", "CATALOG_QUERY", "SourceVersion", "delete_record", "graph_iri", "record_update", "source_key_query"]
+__all__ = [
+    "CATALOG_GRAPH",
+    "CATALOG_QUERY",
+    "SOURCE_VERSIONS_QUERY",
+    "SourceVersion",
+    "clear_pending",
+    "delete_record",
+    "graph_iri",
+    "mark_pending",
+    "pending_graphs_query",
+    "record_update",
+    "source_key_query",
+]
 
 CATALOG_QUERY = f"""SELECT ?graph ?source ?kind ?file ?sha256 ?triples ?loaded WHERE {{
   GRAPH <{CATALOG_GRAPH}> {{
@@ -42,9 +54,51 @@ def source_key_query() -> str:
     return f"SELECT ?g WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?g <{IGKG.sourceKey}> ?key }} }}"
 
 
+SOURCE_VERSIONS_QUERY = f"""SELECT ?g ?key ?fingerprint ?input ?lookups ?path ?file ?triples WHERE {{
+  GRAPH <{CATALOG_GRAPH}> {{
+    ?g <{IGKG.sourceKey}> ?key ; <{IGKG.fingerprint}> ?fingerprint ; <{VOID.triples}> ?triples .
+    FILTER(?key = ?base || STRSTARTS(?key, CONCAT(?base, "~")))
+    OPTIONAL {{ ?g <{IGKG.inputFingerprint}> ?input }}
+    OPTIONAL {{ ?g <{IGKG.lookupDigests}> ?lookups }}
+    OPTIONAL {{ ?g <{IGKG.sourcePathDigest}> ?path }}
+    OPTIONAL {{ ?g <{DCT.source}> ?file }}
+  }} }} ORDER BY ?key"""
+"""The catalogued versions of the sources whose key is ``?base`` or ``?base~<path digest>``
+(files of one kind and name from different folders), bound as ``?base``."""
+
+
+def mark_pending(graph: str, started: str) -> str:
+    """The update recording that an igkg load is writing ``graph`` (removed by the catalog switch).
+
+    A graph with this marker and no catalog record is what an interrupted load left behind,
+    and only such graphs are removed by recovery.
+    """
+    return (
+        f"INSERT DATA {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> ; "
+        f"<{PROV.startedAtTime}> {nt(_lit(started, XSD.dateTime))} }} }}"
+    )
+
+
+def clear_pending(graph: str) -> str:
+    """The update removing the pending-load marker of ``graph``."""
+    return (
+        f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> ; "
+        f"<{PROV.startedAtTime}> ?started }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> }} }}"
+    )
+
+
+def pending_graphs_query() -> str:
+    """SELECT ``?g``: the graphs an igkg load marked as being written."""
+    return f"SELECT DISTINCT ?g WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?g a <{IGKG.PendingLoad}> }} }}"
+
+
 def delete_record(graph: str) -> str:
     """The SPARQL update removing the catalog record of ``graph`` (graph, load activity, source file)."""
+    from kg.store.matrices import delete_distributions
+
     return (
+        delete_distributions(graph) + " ;\n"
         f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> ?p ?o }} }} ;\n"
         f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}#load> ?p2 ?o2 }} }} ;\n"
         f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}#source> ?p3 ?o3 }} }}"
@@ -60,7 +114,8 @@ class SourceVersion:
     """One version of a source as the catalog records it."""
 
     key: str
-    """The source key, ``<kind>/<file name>`` (or ``associations/<run id>`` ...)."""
+    """The source key, ``<kind>/<file name>`` (``~<path digest>`` appended for a second file of
+    that kind and name from another folder; ``associations/<run id>`` ...)."""
     graph: str
     kind: str
     loader_version: str
@@ -73,6 +128,15 @@ class SourceVersion:
     options: Mapping[str, Any] = field(default_factory=dict)
     used: tuple[str, ...] = ()
     """IRIs (input graphs, files) the load or analysis used, for ``prov:used``."""
+    matrices: tuple[Any, ...] = ()
+    """The ``kg.dataplane.MatrixFile`` records of the version's matrices (DCAT distributions)."""
+    input_fingerprint: str | None = None
+    """The fingerprint of the input alone (file, kind, loader version, options); ``fingerprint``
+    adds the digests of the lookups the mapping used, so a reload after they change re-maps."""
+    lookup_digests: Mapping[str, str] = field(default_factory=dict)
+    """Lookup name (``genes``) -> digest of its content at load time."""
+    path_digest: str | None = None
+    """SHA-256 of the resolved path the source was loaded from (its identity besides kind and name)."""
 
 
 def record_update(version: SourceVersion) -> str:
@@ -88,6 +152,7 @@ def record_update(version: SourceVersion) -> str:
         (g, IGKG.sourceKey, _lit(key)),
         (g, IGKG.loaderKind, _lit(kind)),
         (g, IGKG.fingerprint, _lit(version.fingerprint)),
+        (g, IGKG.inputFingerprint, _lit(version.input_fingerprint or version.fingerprint)),
         (g, VOID.triples, _lit(report.triples)),
         (g, IGKG.recordsRead, _lit(report.records_read)),
         (g, IGKG.recordsRejected, _lit(len(report.rejected))),
@@ -117,9 +182,17 @@ def record_update(version: SourceVersion) -> str:
         ]
         if file.is_file():
             triples.append((used_file, DCAT.byteSize, _lit(file.stat().st_size)))
+    if version.lookup_digests:
+        triples.append((g, IGKG.lookupDigests, _lit(json.dumps(dict(version.lookup_digests), sort_keys=True))))
+    if version.path_digest:
+        triples.append((g, IGKG.sourcePathDigest, _lit(version.path_digest)))
     for iri in version.used:
         triples.append((activity, PROV.used, URIRef(iri)))
     for predicate, obj in getattr(report, "provenance", []):
         triples.append((g, predicate, obj))
+    if version.matrices:
+        from kg.store.matrices import distribution_triples
+
+        triples += distribution_triples(graph, version.matrices)
     body = "\n".join(f"{nt(s)} {nt(p)} {nt(o)} ." for s, p, o in triples)
     return f"INSERT DATA {{ GRAPH <{CATALOG_GRAPH}> {{\n{body}\n}} }}"

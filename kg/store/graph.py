@@ -88,6 +88,9 @@ class KnowledgeGraph:
         self.location = None if location in (None, ":memory:") else str(location)
         self.read_only = read_only
         self._dataset: Dataset | None = None
+        self._remote = backend is not None
+        self._plane: Any = None
+        self._memory_root: Any = None
         if backend is not None:
             self._store = backend
         else:
@@ -105,6 +108,12 @@ class KnowledgeGraph:
         closer = getattr(self._store, "close", None)
         if closer is not None:
             closer()
+        if self._plane is not None:
+            self._plane.close()
+            self._plane = None
+        if self._memory_root is not None:
+            self._memory_root.cleanup()
+            self._memory_root = None
         self._dataset = None
         self._store = None
 
@@ -146,7 +155,101 @@ class KnowledgeGraph:
                 logger.warning("removing %s, left by an interrupted load", iri)
                 self._store.remove_graph(graph)
                 removed.append(iri)
+        self._recover_matrices()
         return removed
+
+    # ------------------------------------------------------------------ columnar data plane
+    @property
+    def data_plane(self) -> Any:
+        """The ``kg.dataplane.DataPlane`` holding this store's matrices, or ``None`` when the
+        store has none (a remote store without ``IGKG_COLUMNAR``)."""
+        if self._plane is None:
+            from kg.dataplane import DataPlane
+            from kg.store.matrices import MemoryPlaneRoot, data_plane_root
+
+            root = data_plane_root(self.location, remote=self._remote)
+            if root is None and not self._remote:
+                self._memory_root = MemoryPlaneRoot()
+                root = self._memory_root.path
+            if root is None:
+                return None
+            self._plane = DataPlane(root)
+        return self._plane
+
+    def _recover_matrices(self) -> None:
+        from kg.store.matrices import data_plane_root, existing
+
+        if existing(data_plane_root(self.location, remote=self._remote)) and self.data_plane is not None:
+            report = self.data_plane.recover(keep=[f.path for f in self.matrix_files()])
+            if not report.clean:
+                logger.warning("columnar data plane recovered: %s", report)
+
+    def matrix_files(self, kind: str | None = None, cohort: str | None = None) -> list[Any]:
+        """The catalogued matrix files (``kg.dataplane.MatrixFile``), of ``kind`` when given
+        (radiomics, traits, expression, markers, clinical, genotypes), of sources holding
+        subjects of ``cohort`` (label or IRI) when given."""
+        from kg.store.matrices import MATRIX_FILES_QUERY, records_from_frame
+
+        frame = self.query(MATRIX_FILES_QUERY)
+        assert isinstance(frame, pd.DataFrame)
+        if kind is not None:
+            frame = frame[frame["kind"] == kind]
+        if cohort is not None and len(frame):
+            graphs = self.query(
+                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s igkg:inCohort ?c } "
+                "OPTIONAL { ?c rdfs:label ?label } FILTER(STR(?c) = ?cohort || STR(?label) = ?cohort) }",
+                {"cohort": cohort},
+            )
+            assert isinstance(graphs, pd.DataFrame)
+            frame = frame[frame["graph"].isin(set(graphs["g"]))]
+        return records_from_frame(frame)
+
+    def matrix(
+        self,
+        *,
+        kind: str = "radiomics",
+        cohort: str | None = None,
+        features: str | list[str] | None = None,
+        subjects: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """The cohort matrix in one call: subjects x variables of ``kind`` from the data plane.
+
+        The index is the subject IRI (with ``roi`` / ``replicate`` levels when a source has
+        them); columns are the variables as loaded (pyradiomics name, gene symbol, header).
+        ``features``: None (all), a list of names, or one glob (``"original_glcm_*"``);
+        ``cohort`` (label or IRI) and ``subjects`` (IRIs) choose rows. Only what is asked is read.
+
+        :raises StoreError: no matrix of ``kind`` in the store.
+        :raises DataPlaneError: a listed feature or glob that no file has.
+        :raises MatrixIntegrityError: a file missing or changed behind igkg's back.
+        """
+        files = self.matrix_files(kind=kind)
+        if not files:
+            known = sorted({f.kind for f in self.matrix_files()})
+            raise StoreError(
+                f"no {kind} matrix in the store (matrices: {', '.join(known) or 'none'}); "
+                "load a source with --values columnar or both"
+            )
+        chosen = list(subjects) if subjects is not None else None
+        if cohort is not None:
+            members = self.cohort_subjects(cohort)
+            chosen = members if chosen is None else [s for s in chosen if s in set(members)]
+        return self.data_plane.matrix(files, variables=features, subjects=chosen)
+
+    def cohort_subjects(self, cohort: str) -> list[str]:
+        """The subject IRIs of a cohort named by label or IRI, sorted.
+
+        :raises StoreError: no such cohort (the message lists those in the store).
+        """
+        frame = self.query(
+            "SELECT DISTINCT ?subject ?c ?label WHERE { ?subject igkg:inCohort ?c . OPTIONAL { ?c rdfs:label ?label } }"
+        )
+        assert isinstance(frame, pd.DataFrame)
+        chosen = frame[(frame["label"] == cohort) | (frame["c"] == cohort)] if len(frame) else frame
+        if chosen.empty:
+            known = sorted(set(frame["label"].dropna())) if len(frame) else []
+            raise StoreError(f"no subjects in cohort {cohort!r}; cohorts in the store: {', '.join(known) or 'none'}")
+        return sorted(set(chosen["subject"]))
 
     def _catalogued_graphs(self) -> list[str]:
         rows = self._store.query(
@@ -261,9 +364,14 @@ class KnowledgeGraph:
         kind: str | None = None,
         progress: Callable[[int], None] | None = None,
         lookups: Mapping[str, Callable[[], Any]] | None = None,
+        values: str = "both",
         **options: Any,
     ) -> Any:
         """Load one source file (or folder) into its own named graph; returns its ``LoadReport``.
+
+        ``values`` says where measured values go: ``both`` (per-value triples and the columnar
+        data plane), ``rdf`` (triples only) or ``columnar`` (the entity layer in the graph,
+        values only in Parquet matrices). Matrices are committed with the graph, atomically.
 
         The kind comes from ``kind`` or the file name. Unchanged sources are a no-op; a
         changed one replaces the previous version atomically. ``options`` are the loader's
@@ -275,6 +383,11 @@ class KnowledgeGraph:
         from loaders import LoadContext, LoadReport, get_loader, infer_kind
 
         self._require_writable()
+        values = _values_mode(values)
+        if values != "rdf" and self.data_plane is None:
+            if values == "columnar":
+                raise ConfigError("this remote store has no columnar folder: set IGKG_COLUMNAR, or load with --values rdf")
+            values = "rdf"
         source = Path(path)
         if not source.exists():
             raise LoadError(source, "file not found", hint="check the path")
@@ -297,6 +410,7 @@ class KnowledgeGraph:
         fingerprint = hashlib.sha256(
             json.dumps(
                 {"sha256": sha, "kind": kind, "version": loader.version, "options": _option_identity(options), "base": base,
+                 "values": values,
                  **({"variant": variant_key} if variant_key else {}),
                  **({"inputs": inputs_digest(source, options)} if inputs_digest is not None else {})},
                 sort_keys=True,
@@ -312,25 +426,52 @@ class KnowledgeGraph:
             logger.info("%s is unchanged; nothing to do", source)
             return report
         started = utc_now()
+        session = self._matrix_session(key, graph, source) if values != "rdf" else None
         context = LoadContext(
             options=options,
             base=base,
             progress=progress,
             lookups={**self.lookups(), **(lookups or {})},
+            values=values,
+            matrices=session,
         )
-        if kind == "rdf":
-            self._load_rdf_native(source, graph, report)
-        else:
-            with TripleSpool() as spool:
-                spool.write_all(loader.parse(source, context, report), report)
-                self._bulk_load(spool.path, graph)
-        self._commit(
-            SourceVersion(
-                key=key, graph=graph, kind=kind, loader_version=loader.version, fingerprint=fingerprint,
-                report=report, started=started, file=source, sha=sha, options=options,
+        try:
+            if kind == "rdf":
+                self._load_rdf_native(source, graph, report)
+            else:
+                with TripleSpool() as spool:
+                    spool.write_all(loader.parse(source, context, report), report)
+                    self._bulk_load(spool.path, graph)
+            matrices = tuple(session.prepare()) if session is not None else ()
+            self._commit(
+                SourceVersion(
+                    key=key, graph=graph, kind=kind, loader_version=loader.version, fingerprint=fingerprint,
+                    report=report, started=started, file=source, sha=sha, options={**options, "values": values},
+                    matrices=matrices,
+                ),
+                session,
             )
-        )
+        except BaseException:
+            if session is not None:
+                session.abort()
+            self._discard_uncommitted(graph)
+            raise
+        for record in matrices:
+            report.note(f"{record.kind} matrix {record.name!r}: {record.rows} x {record.columns} -> {record.path}")
         return report
+
+    def _matrix_session(self, key: str, graph: str, origin: Path | None) -> Any:
+        from kg.store.matrices import MatrixSession
+
+        return MatrixSession(self.data_plane, key, graph.rsplit("/", 1)[-1], origin=origin)
+
+    def _discard_uncommitted(self, graph: str) -> None:
+        """Remove ``graph`` after a failed load unless the catalog already lists it."""
+        try:
+            if graph not in set(self._catalogued_graphs()):
+                self._discard(graph)
+        except Exception as exc:  # noqa: BLE001 - cleanup after a failure; recovery finishes it
+            logger.warning("could not remove %s after a failed load: %s", graph, exc)
 
     def ingest(
         self,
@@ -341,11 +482,14 @@ class KnowledgeGraph:
         parameters: Mapping[str, Any] | None = None,
         used: Iterable[str] = (),
         report: Any = None,
+        tables: Mapping[str, tuple[str, pd.DataFrame]] | None = None,
     ) -> Any:
         """Add triples made by igkg itself (e.g. an association run) as their own source graph.
 
         ``key`` names the source (``associations/<run id>``); the same key with other
         content replaces it. ``used`` lists IRIs (input graphs, files) for ``prov:used``.
+        ``tables`` maps a name to ``(kind, frame)``: whole tables (a ``subject`` column naming
+        each row) kept as Parquet in the data plane and listed as the graph's distributions.
         """
         from loaders import LoadReport
 
@@ -354,21 +498,38 @@ class KnowledgeGraph:
         started = utc_now()
         with TripleSpool() as spool:
             spool.write_all(triples, report)
+            table_digest = "".join(
+                f"{name}:{table_kind}:{int(pd.util.hash_pandas_object(frame, index=False).sum())}"
+                for name, (table_kind, frame) in sorted((tables or {}).items())
+            )
             fingerprint = hashlib.sha256(
-                (spool.digest() + json.dumps(parameters or {}, sort_keys=True, default=str)).encode()
+                (spool.digest() + json.dumps(parameters or {}, sort_keys=True, default=str) + table_digest).encode()
             ).hexdigest()
             graph = graph_iri(key, fingerprint)
             report.graph = graph
             if self._current_graph(key) == graph:
                 report.skipped = True
                 return report
-            self._bulk_load(spool.path, graph)
-        self._commit(
-            SourceVersion(
-                key=key, graph=graph, kind=kind, loader_version=__version__, fingerprint=fingerprint,
-                report=report, started=started, options=dict(parameters or {}), used=tuple(used),
-            )
-        )
+            session = self._matrix_session(key, graph, None) if tables and self.data_plane is not None else None
+            try:
+                for name, (table_kind, frame) in (tables or {}).items():
+                    if session is not None:
+                        session.add_table(name, frame, kind=table_kind)
+                matrices = tuple(session.prepare()) if session is not None else ()
+                self._bulk_load(spool.path, graph)
+                self._commit(
+                    SourceVersion(
+                        key=key, graph=graph, kind=kind, loader_version=__version__, fingerprint=fingerprint,
+                        report=report, started=started, options=dict(parameters or {}), used=tuple(used),
+                        matrices=matrices,
+                    ),
+                    session,
+                )
+            except BaseException:
+                if session is not None:
+                    session.abort()
+                self._discard_uncommitted(graph)
+                raise
         return report
 
     def lookups(self) -> dict[str, Callable[[], Any]]:
@@ -428,14 +589,20 @@ class KnowledgeGraph:
         )
         return rows[0]["g"].value if rows else None
 
-    def _commit(self, version: SourceVersion) -> None:
-        """Switch the catalog to the new graph in one transaction, then drop the old one."""
+    def _commit(self, version: SourceVersion, session: Any = None) -> None:
+        """Switch the catalog to the new graph (and its matrix files) in one transaction, then
+        move the new files into place and drop the old graph and its files."""
         key, graph, report = version.key, version.graph, version.report
         old = self._current_graph(key)
+        old_files = self._graph_matrix_files(old) if old is not None and old != graph else []
         update = record_update(version)
         if old is not None:
             update = delete_record(old) + " ;\n" + update
         self._store.update(update)
+        if session is not None:
+            session.finalise()
+        if old_files:
+            self.data_plane.drop(old_files)
         if old is not None and old != graph:
             self._discard(old)
         if self.location is not None:
@@ -466,11 +633,24 @@ class KnowledgeGraph:
             raise StoreError(f"{graph_or_source!r} names several sources: {', '.join(match['source'])}; give the full key")
         graph = str(match["graph"].iloc[0])
         count = self._count(graph)
+        files = self._graph_matrix_files(graph)
         self._store.update(delete_record(graph))
+        if files:
+            self.data_plane.drop(files)
         self._discard(graph)
         if self.location is not None:
             self._store.flush()
         return count
+
+    def _graph_matrix_files(self, graph: str) -> list[Any]:
+        """The matrix files the catalog lists for ``graph``."""
+        from kg.store.matrices import MATRIX_FILES_QUERY, records_from_frame
+
+        frame = self.query(MATRIX_FILES_QUERY)
+        assert isinstance(frame, pd.DataFrame)
+        if frame.empty:
+            return []
+        return records_from_frame(frame[frame["graph"] == graph])
 
     def _count(self, graph: str) -> int:
         rows = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
@@ -496,6 +676,16 @@ class KnowledgeGraph:
         Triple formats without ``graph`` write the union of all graphs.
         """
         export_store(self._store, output, format=format, graph=graph)
+
+
+def _values_mode(values: str) -> str:
+    """``values`` checked: rdf, columnar or both."""
+    from loaders import VALUES_MODES
+
+    mode = str(values).strip().lower()
+    if mode not in VALUES_MODES:
+        raise ConfigError(f"values must be one of {', '.join(VALUES_MODES)}, not {values!r}")
+    return mode
 
 
 def _option_identity(options: Mapping[str, Any]) -> dict[str, Any]:
