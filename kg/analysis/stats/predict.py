@@ -399,6 +399,21 @@ def _final_weights(fitted: Pipeline, names: Sequence[str]) -> tuple[tuple[str, .
     return tuple(n for n, _ in pairs), dict(pairs)
 
 
+def _numeric_features(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``frame`` as float64; a column that is not numeric is an error (pass it as a covariate instead)."""
+    bad = [
+        c
+        for c in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype)
+    ]
+    if bad:
+        raise StatsError(
+            f"{what}: column {bad[0]!r} is not numeric ({len(bad)} such columns); "
+            "drop it, or pass it with covariates= to use it as a predictor"
+        )
+    return frame.astype("float64")
+
+
 def predict_marker(
     features: pd.DataFrame,
     marker: pd.Series,
@@ -440,7 +455,7 @@ def predict_marker(
     """
     y_all = binary_marker(marker, positive=positive)
     subjects = features.index.intersection(y_all.index[y_all.notna()], sort=False)
-    x = features.loc[subjects].apply(pd.to_numeric, errors="coerce").astype("float64")
+    x = _numeric_features(features.loc[subjects], "features")
     keep: list[int] = []
     design_terms: tuple[str, ...] = ()
     design = None
@@ -522,7 +537,7 @@ def predict_marker(
         ext_x, ext_marker = external
         ext_y = binary_marker(ext_marker, positive=positive)
         ext_subjects = ext_x.index.intersection(ext_y.index[ext_y.notna()], sort=False)
-        ext_frame = ext_x.loc[ext_subjects].apply(pd.to_numeric, errors="coerce").astype("float64")
+        ext_frame = _numeric_features(ext_x.loc[ext_subjects], "external features")
         missing = [c for c in features.columns if c not in ext_frame.columns]
         if missing:
             raise StatsError(f"external cohort lacks features {missing[:5]} ({len(missing)} in all)")

@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from kg.analysis.stats.combat import fit_combat
+from kg.analysis.stats.errors import StatsError
 from kg.analysis.stats.predict import (
     ComBatTransformer,
     UnivariateFilter,
@@ -157,3 +158,10 @@ def test_other_models_and_parallel_permutations(nsclc):
         nsclc.features.iloc[:, :30], marker, repeats=2, permutations=4, seed=3, n_jobs=2
     )
     assert serial.permutation_p == parallel.permutation_p and serial.null_auc_mean == parallel.null_auc_mean
+
+
+def test_text_columns_are_refused(nsclc):
+    with pytest.raises(StatsError, match="features: column 'Gender' is not numeric"):
+        predict_marker(
+            nsclc.table.drop(columns=["EGFR mutation status"]), nsclc.table["EGFR mutation status"]
+        )
