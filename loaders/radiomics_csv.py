@@ -35,6 +35,7 @@ from kg.core.namespaces import IGKG
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._tables import find_subject_column, iter_table
 from loaders._ibsi import feature_node
+from loaders._matrices import CategoryBuffer, open_buffer
 from loaders._shapes import (
     cohort,
     feature_name,
@@ -99,13 +100,26 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                 report.unmapped_id("gene", symbol)
         marker_nodes[header] = marker(context, header, triples, gene=gene)
     yield from triples
+    feature_matrix = open_buffer(
+        context, path, "features", kind="radiomics", what="feature value",
+        variables={features[h].full: str(node) for h, node in feature_nodes.items()}, fields=list(feature_nodes),
+    )
+    marker_matrix = open_buffer(
+        context, path, "markers", kind="markers", what="marker value",
+        variables={h: str(node) for h, node in marker_nodes.items()},
+        convert=lambda text: marker_value(text) if text.strip() else None,
+    )
+    clinical_matrix = CategoryBuffer(context, "clinical", kind="clinical", variables={h: "" for h in others})
     source_key = path.name
     missing = 0
     for row, subject_id in subject_rows(path, itertools.chain([first], rows), id_column):
         triples = []
         report.records_read += 1
         node = subject(context, subject_id, triples, cohort_node=cohort_node)
-        for header, feature in feature_nodes.items():
+        feature_matrix.add(str(node), [row.cells[h] for h in feature_nodes], row.line)
+        marker_matrix.add(str(node), [row.cells[h] for h in marker_nodes], row.line)
+        clinical_matrix.add(str(node), {h: row.cells[h] for h in others})
+        for header, feature in (feature_nodes.items() if context.values_in_graph else ()):
             text = row.cells[header].strip()
             if text.lower() in _MISSING:
                 missing += 1
@@ -145,6 +159,9 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                 continue
             triples += _subject_fact(context, node, subject_id, source_key, header, text)
         yield from triples
+    feature_matrix.close()
+    marker_matrix.close()
+    clinical_matrix.close(report)
     if missing:
         report.note(f"{missing} empty or NaN feature cells (missing values, no measurement)")
 
