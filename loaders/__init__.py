@@ -21,6 +21,7 @@ from pathlib import Path
 from kg.core.errors import LoadError
 from loaders import (
     associations,
+    bgen,
     clinical,
     disease_ontology,
     expression,
@@ -36,6 +37,8 @@ from loaders import (
     mesh_rdf,
     mesh_xml,
     obo,
+    pgen,
+    plink,
     pyradiomics,
     pyradiomics_csv,
     radiomics_csv,
@@ -43,6 +46,7 @@ from loaders import (
     reactome,
     umls,
     vasari,
+    vcf,
 )
 from loaders._contract import MATRIX_KINDS, VALUES_MODES, LoadContext, Loader, LoadReport, MatrixSink, Triple
 from loaders._genes import GeneRecord, GeneResolver
@@ -70,6 +74,7 @@ __all__ = [
 
 LOADERS: dict[str, Loader] = {
     "associations": associations.LOADER,
+    "bgen": bgen.LOADER,
     "clinical": clinical.LOADER,
     "disease-ontology": disease_ontology.LOADER,
     "expression": expression.LOADER,
@@ -86,6 +91,8 @@ LOADERS: dict[str, Loader] = {
     "mesh-rdf": mesh_rdf.LOADER,
     "mesh-xml": mesh_xml.LOADER,
     "obo": obo.LOADER,
+    "pgen": pgen.LOADER,
+    "plink": plink.LOADER,
     "pyradiomics": pyradiomics.LOADER,
     "pyradiomics-csv": pyradiomics_csv.LOADER,
     "radiomics-csv": radiomics_csv.LOADER,
@@ -93,6 +100,7 @@ LOADERS: dict[str, Loader] = {
     "reactome": reactome.LOADER,
     "umls": umls.LOADER,
     "vasari": vasari.LOADER,
+    "vcf": vcf.LOADER,
 }
 """kind -> Loader, sorted by kind."""
 

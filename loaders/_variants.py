@@ -2,8 +2,8 @@
 
 A variant with an rsID is its dbSNP IRI (``http://identifiers.org/dbsnp/rs123``) whichever file
 names it; any other variant gets an IRI minted from build, chromosome, position and alleles
-(``<base>variant/GRCh37/1/12345/A/G``, other allele first), so the same site in a PLINK and a BGEN
-file of one build is one node. The node states chromosome, position, alleles and build.
+(``<base>variant/GRCh37/1/12345/A/G``, alleles in sorted order), so the same site in a PLINK and a
+BGEN file of one build is one node whichever allele each counts. The node states chromosome, position, alleles and build.
 
 Imaging traits: a GWAS trait is taken as an imaging-derived measure (an ``igkg:ImagingPhenotype``)
 when its label matches :data:`IMAGING_TRAIT_PATTERNS` (EFO's measurement terms for volumes,
@@ -72,13 +72,13 @@ def variant_iri(base: str, variant_id: str, chrom: str, pos: int, effect_allele:
 
     >>> variant_iri("https://w3id.org/igkg/id/", "rs429358", "19", 45411941, "C", "T", "GRCh37")
     rdflib.term.URIRef('http://identifiers.org/dbsnp/rs429358')
-    >>> variant_iri("https://w3id.org/igkg/id/", "1:10", "1", 10, "A", "G", None)
-    rdflib.term.URIRef('https://w3id.org/igkg/id/variant/unknown-build/1/10/G/A')
+    >>> variant_iri("https://w3id.org/igkg/id/", "1:10", "1", 10, "G", "A", None)
+    rdflib.term.URIRef('https://w3id.org/igkg/id/variant/unknown-build/1/10/A/G')
     """
     text = str(variant_id).strip()
     if RSID.match(text):
         return DBSNP[text]
-    return mint(base, "variant", build or "unknown-build", chrom, int(pos), other_allele, effect_allele)
+    return mint(base, "variant", build or "unknown-build", chrom, int(pos), *sorted((other_allele, effect_allele)))
 
 
 def variant_node(

@@ -1,0 +1,18 @@
+"""Kind ``pgen``: PLINK 2 genotypes (``.pgen`` + ``.pvar`` + ``.psam``; give the ``.pgen``).
+
+Variant nodes, subjects and streamed dosages as ``loaders._genotype_load`` describes; the effect
+allele is the ``.pvar`` ALT allele. Multi-allelic sites: ``--on-multiallelic error|skip``.
+"""
+
+from __future__ import annotations
+
+from loaders._genotype_load import genotype_loader
+
+__all__ = ["LOADER"]
+
+LOADER = genotype_loader(
+    "pgen",
+    "PLINK 2 .pgen/.pvar/.psam genotypes: variant nodes, samples as subjects, dosages to the data plane (by variant)",
+    ("*.pgen",),
+    (),
+)
