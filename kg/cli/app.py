@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kg.cli import associate, ibsi, query, reason, serve, store
+from kg.cli import associate, ibsi, matrix, query, reason, serve, store
 from kg.cli.common import CliState
 
 __all__ = ["app", "main"]
@@ -47,6 +47,7 @@ app.command(name="query")(query.query)
 app.command(name="stats")(store.stats)
 app.command(name="export")(store.export)
 app.command(name="drop")(store.drop)
+app.command(name="matrix", help="Write a cohort matrix (subjects x variables, values as loaded) from the columnar data plane to CSV or Parquet.")(matrix.matrix)
 app.command(name="serve", help="Serve the store over HTTP: SPARQL 1.1 at /sparql, query page at /, /entity, /api/queries.")(serve.serve)
 app.command(name="ibsi-report", help="IBSI conformance: features of the IBSI digital phantom vs the manual's reference values.")(ibsi.ibsi_report)
 app.command(name="associate", help="Test every imaging feature against a marker, every gene or every pathway; store results with q <= --q-max.")(associate.associate)

@@ -35,6 +35,7 @@ def load(
     cohort: Annotated[Optional[str], typer.Option("--cohort", help="Cohort the subjects of this source belong to.")] = None,
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Loader option KEY=VALUE (repeatable; the kinds above list theirs).")] = None,
     report_file: Annotated[Optional[Path], typer.Option("--report", help="Write the load reports as JSON here.")] = None,
+    values: Annotated[str, typer.Option("--values", help="Where measured values go: rdf (triples), columnar (Parquet matrices; the graph keeps the entities) or both.")] = "both",
 ) -> None:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -62,7 +63,7 @@ def load(
                     disable=not console.is_terminal,
                 ) as bar:
                     task = bar.add_task(source.name, total=size)
-                    report = kg.load(source, kind=kind, progress=lambda n: bar.advance(task, n), **options)
+                    report = kg.load(source, kind=kind, progress=lambda n: bar.advance(task, n), values=values, **options)
                 if report.kind in ("clinical", "radiomics-csv", "maf") and not report.skipped:
                     note_conflicts(kg, report)
                 reports.append(report)
