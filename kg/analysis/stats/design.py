@@ -163,9 +163,9 @@ def subject_variable(values: pd.Series, *, categorical: bool | None = None) -> p
     if pd.api.types.is_bool_dtype(values.dtype):
         levels = sorted(set(present.tolist()))
     else:
-        present = present.map(lambda v: str(v).strip())
+        present = present.astype(str).str.strip()
         levels = sorted(set(present.tolist()))
-    categories = pd.Categorical(present.tolist(), categories=levels)
+    categories = pd.Categorical(present.to_numpy(dtype=object), categories=levels)
     return pd.Series(categories, index=present.index).reindex(values.index).rename(values.name)
 
 
