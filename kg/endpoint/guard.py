@@ -8,6 +8,11 @@ parse tree is walked: ``SERVICE`` to an IRI outside the allow-list, ``SERVICE ?v
 is what keeps the endpoint from opening sockets on a client's behalf. What cannot be
 parsed is refused too (fail closed) with the parser's position.
 
+rdflib's parser recurses about 25 Python frames per nested group or parenthesis, so a
+query with many brackets is parsed in a thread with a large stack and a recursion limit
+sized to its bracket count (up to ``MAX_NESTING`` levels, deeper than real queries go);
+the parse tree is walked without recursion.
+
 >>> check_query("SELECT * WHERE { ?s ?p ?o }").form
 'SELECT'
 >>> check_query("SELECT * WHERE { SERVICE <http://169.254.169.254/> { ?s ?p ?o } }")
@@ -18,14 +23,25 @@ kg.core.errors.QueryRefused: SERVICE <http://169.254.169.254/> is not allowed by
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kg.core.errors import QueryRefused, QuerySyntaxError
 from kg.core.namespaces import PREFIXES
 
-__all__ = ["QueryInfo", "check_iri_list", "check_query", "check_update"]
+__all__ = ["MAX_NESTING", "QueryInfo", "check_iri_list", "check_query", "check_update"]
+
+MAX_NESTING = 400
+"""Most brackets (``{`` and ``(``) a query may have for the parse to get a deep stack; past it
+a query nested too deeply for the parser is refused (400) instead of crashing a worker."""
+
+_INLINE_BRACKETS = 12  # below this many brackets the parse cannot hit the default recursion limit
+_FRAMES_PER_LEVEL = 60
+_STACK_BYTES = 256 * 1024 * 1024
+_deep_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,9 @@ def check_query(text: str, allowed: Sequence[str] = ()) -> QueryInfo:
     from rdflib.plugins.sparql import parser
 
     try:
-        parsed = parser.parseQuery(text)
+        parsed = _parse(parser.parseQuery, text)
+    except QuerySyntaxError:
+        raise
     except Exception as exc:  # pyparsing's ParseException and rdflib's own errors
         raise QuerySyntaxError(f"malformed query: {_parse_message(exc)}") from None
     prologue = _prologue(parsed[0])
@@ -68,7 +86,9 @@ def check_update(text: str, allowed: Sequence[str] = ()) -> None:
     from rdflib.plugins.sparql import parser
 
     try:
-        parsed = parser.parseUpdate(text)
+        parsed = _parse(parser.parseUpdate, text)
+    except QuerySyntaxError:
+        raise
     except Exception as exc:
         raise QuerySyntaxError(f"malformed update: {_parse_message(exc)}") from None
     prologues = list(dict.get(parsed, "prologue") or [])
@@ -158,6 +178,45 @@ def _walk(node: Any) -> Iterator[Any]:
             stack.extend(item.values())
         elif isinstance(item, (ParseResults, list, tuple)):
             stack.extend(item)
+
+
+def _parse(parse: Callable[[str], Any], text: str) -> Any:
+    """``parse(text)``, in a thread with a deep stack when the text has many brackets.
+
+    :raises QuerySyntaxError: more than ``MAX_NESTING`` brackets nested too deeply to parse.
+    """
+    brackets = text.count("{") + text.count("(")
+    if brackets <= _INLINE_BRACKETS:
+        return parse(text)
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["parsed"] = parse(text)
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+
+    # The recursion limit is per process: raise it for the parse, under a lock, and restore it.
+    with _deep_lock:
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(previous, 1000 + _FRAMES_PER_LEVEL * min(brackets, MAX_NESTING)))
+        size = threading.stack_size()
+        try:
+            threading.stack_size(_STACK_BYTES)
+            thread = threading.Thread(target=work, name="igkg-guard-parse", daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(size)
+        thread.join()
+        sys.setrecursionlimit(previous)
+    error = outcome.get("error")
+    if isinstance(error, RecursionError):
+        raise QuerySyntaxError(
+            f"the query nests groups or parentheses too deeply to check (at most about {MAX_NESTING} levels)"
+        ) from None
+    if error is not None:
+        raise error
+    return outcome["parsed"]
 
 
 def _parse_message(exc: BaseException) -> str:

@@ -23,13 +23,20 @@ __all__ = ["solutions_to_dataframe", "triples_to_graph"]
 def solutions_to_dataframe(solutions: ox.QuerySolutions) -> pd.DataFrame:
     """SELECT results as a DataFrame: IRIs and strings as text, numbers as numbers.
 
+    Always a DataFrame, one row per solution: with no solutions it has the query's columns
+    and no rows; with no variables (``SELECT * WHERE { }``) it has rows and no columns.
+
     Goes through Oxigraph's CSV writer and pandas' C parser, the fastest path measured.
     """
     columns = [v.value for v in solutions.variables]
     data = solutions.serialize(format=ox.QueryResultsFormat.CSV)
-    if not data or data.count(b"\n") <= 1:
+    rows = max(data.count(b"\n") - 1, 0) if data else 0
+    if not columns:  # SELECT * over a pattern without variables: rows without columns
+        return pd.DataFrame(index=pd.RangeIndex(rows))
+    if rows == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""], low_memory=False)
+    # A solution binding nothing is an empty CSV line: keep it as a row of missing values.
+    return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""], low_memory=False, skip_blank_lines=False)
 
 
 def triples_to_graph(triples: Any) -> Graph:
