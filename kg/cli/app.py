@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kg.cli import associate, ibsi, matrix, query, reason, serve, store
+from kg.cli import associate, gwas, ibsi, matrix, query, reason, serve, store
 from kg.cli.common import CliState
 
 __all__ = ["app", "main"]
@@ -51,6 +51,7 @@ app.command(name="matrix", help="Write a cohort matrix (subjects x variables, va
 app.command(name="serve", help="Serve the store over HTTP: SPARQL 1.1 at /sparql, query page at /, /entity, /api/queries.")(serve.serve)
 app.command(name="ibsi-report", help="IBSI conformance: features of the IBSI digital phantom vs the manual's reference values.")(ibsi.ibsi_report)
 app.command(name="associate", help="Test every imaging feature against a marker, every gene or every pathway; store results with q <= --q-max.")(associate.associate)
+app.command(name="gwas", help="Imaging GWAS: every imaging feature against every variant (OLS feature ~ dosage + covariates); hits with p <= --p-max into the graph.")(gwas.gwas)
 app.command(name="reason", help="Classify the ontology (HermiT via owlready2) and materialise inferences into the graph inferences/owlready2.")(reason.reason)
 
 
