@@ -7,7 +7,7 @@ that matches nothing returns (no rows): nothing of the payload is executed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,21 +50,24 @@ STRING_CASES = [(q, p.name) for q in QUERIES.values() for p in q.params if p.typ
 IRI_CASES = [(q, p.name) for q in QUERIES.values() for p in q.params if p.type in ("iri", "curie")]
 
 
-@pytest.fixture(scope="module")
-def graph(shared_data: Path) -> Iterator[KnowledgeGraph]:
-    """Real data the injected text could reach if it were executed (MeSH, features, markers, associations)."""
+def _build(kg: KnowledgeGraph, shared_data: Path) -> None:
     from kg.analysis.associations import run_analysis, write_run
 
     root = Path(__file__).resolve().parents[3]
-    kg = KnowledgeGraph(None)
     kg.load(root / "ontologies/igkg.ttl", kind="rdf")
     kg.load(shared_data / "mesh/samples.nt", kind="mesh-rdf")
     kg.load(shared_data / "obo/oak_mondo-sample-mappings.obo", kind="obo")
     features = shared_data / "radiogenomics/nsclc_radiogenomics_original_features.csv"
     kg.load(features, kind="radiomics-csv", cohort="NSCLC-Radiogenomics")
     write_run(kg, run_analysis(kg, markers=["EGFR"], q_max=1.0))
-    yield kg
-    kg.close()
+
+
+@pytest.fixture
+def graph(shared_data: Path, store_template: Callable[..., Path], fresh_store: Callable[[Path], Path]) -> Iterator[KnowledgeGraph]:
+    """Real data the injected text could reach if it were executed (MeSH, features, markers, associations); a fresh copy per test."""
+    template = store_template("injection", lambda kg: _build(kg, shared_data))
+    with KnowledgeGraph(fresh_store(template)) as kg:
+        yield kg
 
 
 def test_every_query_has_a_parameter_under_test() -> None:

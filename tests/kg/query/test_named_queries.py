@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +47,12 @@ def build_store(kg: KnowledgeGraph, shared: Path) -> None:
     materialise(kg)
 
 
-@pytest.fixture(scope="module")
-def graph(shared_data: Path) -> Iterator[KnowledgeGraph]:
-    """One store for the module, only read by the tests (building it takes several seconds)."""
-    kg = KnowledgeGraph(None)
-    build_store(kg, shared_data)
-    yield kg
-    kg.close()
+@pytest.fixture
+def graph(shared_data: Path, store_template: Callable[..., Path], fresh_store: Callable[[Path], Path]) -> Iterator[KnowledgeGraph]:
+    """A fresh copy of the store for each test (built once per session: building takes several seconds)."""
+    template = store_template("named-queries", lambda kg: build_store(kg, shared_data))
+    with KnowledgeGraph(fresh_store(template)) as kg:
+        yield kg
 
 
 @pytest.fixture(scope="module")

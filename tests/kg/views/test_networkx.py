@@ -4,7 +4,7 @@ checked against the raw files (GMT rows, ClinVar rows, the feature table) read w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -35,29 +35,40 @@ CONSTRUCT { ?a ?p ?o . ?x ?xp ?xo } WHERE {
 }"""
 
 
-@pytest.fixture(scope="module")
-def graph(shared_data: Path) -> Iterator[KnowledgeGraph]:
+def _build(kg: KnowledgeGraph, shared_data: Path) -> None:
     from kg.analysis.associations import run_analysis, write_run
 
-    kg = KnowledgeGraph(None)
     kg.load(shared_data / "genes/scout_hgnc_reduced_set.txt", kind="hgnc")
     kg.load(shared_data / "reactome/ReactomePathways.gmt", kind="gmt")
     kg.load(ROOT / "tests/data/gene_disease/good/gene_condition_source_id", kind="gene-disease")
     kg.load(shared_data / FEATURES, kind="radiomics-csv", cohort="NSCLC-Radiogenomics")
     write_run(kg, run_analysis(kg, markers=["EGFR"], q_max=1.0))
-    yield kg
-    kg.close()
 
 
 @pytest.fixture(scope="module")
-def whole(graph: KnowledgeGraph) -> nx.MultiDiGraph:
-    """The whole graph's view (built once: about 150k triples)."""
-    return graph.to_networkx()
+def template(shared_data: Path, store_template: Callable[..., Path]) -> Path:
+    """The store the tests read, built once per session; tests get a copy (``graph``)."""
+    return store_template("networkx", lambda kg: _build(kg, shared_data))
+
+
+@pytest.fixture
+def graph(template: Path, fresh_store: Callable[[Path], Path]) -> Iterator[KnowledgeGraph]:
+    """A fresh copy of the store for each test."""
+    with KnowledgeGraph(fresh_store(template)) as kg:
+        yield kg
 
 
 @pytest.fixture(scope="module")
-def associations(graph: KnowledgeGraph) -> Graph:
-    result = graph.query(ASSOCIATION_SUBGRAPH)
+def whole(template: Path) -> nx.MultiDiGraph:
+    """The whole graph's view, built once (about 150k triples) and frozen so that no test can change it."""
+    with KnowledgeGraph(template, read_only=True) as kg:
+        return nx.freeze(kg.to_networkx())
+
+
+@pytest.fixture(scope="module")
+def associations(template: Path) -> Graph:
+    with KnowledgeGraph(template, read_only=True) as kg:
+        result = kg.query(ASSOCIATION_SUBGRAPH)
     assert isinstance(result, Graph)
     return result
 
