@@ -16,8 +16,8 @@ from rdflib.plugins.sparql import prepareQuery
 
 from kg import KnowledgeGraph
 from kg.core.errors import UnknownQuery
-from kg.query.named import load_queries
 from kg.core.terms import nt
+from kg.query.named import load_queries
 
 PAYLOADS = [
     'x" } UNION { ?s ?p ?o } #',

@@ -15,11 +15,11 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from kg import KnowledgeGraph
+from kg.analysis.reasoning import materialise
 from kg.cli import app
 from kg.core.errors import UnknownQuery
-from kg.query.named import Param, coerce, load_queries, parse_named_query
 from kg.core.namespaces import HP, IGKG, MESH
-from kg.analysis.reasoning import materialise
+from kg.query.named import Param, coerce, load_queries, parse_named_query
 
 ROOT = Path(__file__).resolve().parents[3]
 FEATURES = "radiogenomics/nsclc_radiogenomics_original_features.csv"
@@ -159,7 +159,7 @@ def test_targets_for_feature_by_pyradiomics_name_and_by_ibsi_code(
     manual = (shared_data / "ibsi/03_Image_features.rst").read_text(encoding="utf-8")
     heading = {"original_firstorder_Minimum": "Minimum intensity"}.get(best)
     if heading is not None:
-        block = re.search(r"\n" + heading + r"\s*\n[\^~=\-]+\s*\n(.{0,400})", manual, re.S)
+        block = re.search(r"\n" + heading + r"\s*\n[\^~=\-]+\s*\n(.{0,400})", manual, re.DOTALL)
         assert block is not None
         code = re.search(r">([A-Z0-9]{4})</p>", block.group(1)).group(1)
         by_code = graph.ask("targets_for_feature", feature=code)
@@ -276,9 +276,9 @@ def test_terms_under_mesh_tree_follow_the_tree_numbers(graph: KnowledgeGraph, sh
 def test_crosswalk_of_a_mesh_id_reaches_every_mondo_xref(graph: KnowledgeGraph, shared_data: Path) -> None:
     text = (shared_data / "obo/oak_mondo-sample-mappings.obo").read_text(encoding="utf-8")
     stanza = next(s for s in text.split("[Term]") if "xref: MESH:D011535" in s)
-    mondo = re.search(r"^id: (\S+)", stanza, re.M).group(1)
+    mondo = re.search(r"^id: (\S+)", stanza, re.MULTILINE).group(1)
     prefixes = {"DOID", "MESH", "NCIT", "OMIM", "UMLS", "SCTID", "MONDO", "HP", "MedGen"}
-    xrefs = {x for x in re.findall(r"^xref: (\S+)", stanza, re.M) if x.split(":")[0] in prefixes}
+    xrefs = {x for x in re.findall(r"^xref: (\S+)", stanza, re.MULTILINE) if x.split(":")[0] in prefixes}
     answer = graph.ask("crosswalk", term="MESH:D011535")
     local = {row.equivalent.rstrip("/").rsplit("/", 1)[-1].split("_")[-1] for row in answer.itertuples()}
     assert {x.split(":")[1] for x in xrefs | {mondo}} <= local
