@@ -21,7 +21,7 @@ import pandas as pd
 from kg.core.errors import LoadError
 from loaders._contract import LoadContext, MatrixSink
 
-__all__ = ["MISSING_TOKENS", "CategoryBuffer", "MatrixBuffer", "open_buffer"]
+__all__ = ["MISSING_TOKENS", "CategoryBuffer", "MatrixBuffer", "TransposedBuffer", "open_buffer", "parse_block"]
 
 MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "none", "null", "#n/a", "-", "not collected", "unknown",
                             "not available", "not reported", "[not available]", "[not evaluated]", "[unknown]"})
@@ -102,28 +102,24 @@ class MatrixBuffer:
             return np.array(
                 [[_convert_cell(self.convert, c) for c in row] for row in self._cells], dtype=np.float64
             ).reshape(len(self._cells), len(self.names))
-        text = np.array(self._cells, dtype=object).reshape(len(self._cells), len(self.names))
-        try:
-            cells = text.astype(str)
-        except (TypeError, ValueError):  # pragma: no cover - str() of anything works
-            cells = np.vectorize(str, otypes=[object])(text).astype(str)
-        folded = np.char.lower(np.char.strip(cells))
-        missing = np.isin(folded, list(MISSING_TOKENS))
-        cells = np.where(missing, "nan", cells)
-        try:
-            values = cells.astype(np.float64)
-        except ValueError:
-            self._raise_bad(cells, missing)
-            raise  # pragma: no cover - _raise_bad always raises
-        values[missing] = np.nan
-        bad = ~np.isfinite(values) & ~missing
-        if bad.any():
-            i, j = map(int, np.argwhere(bad)[0])
-            raise LoadError(self.path, f"{self.what} {cells[i, j]!r} is not finite", line=self._lines[i],
-                            field=self.names[j], hint="leave a missing value empty")
-        return values
+        return parse_block(self._cells, self._lines, self.names, self.path, self.what)
 
-    def _raise_bad(self, cells: np.ndarray, missing: np.ndarray) -> None:
+
+def parse_block(
+    rows: Sequence[Sequence[Any]], lines: Sequence[int | None], fields: Sequence[str], path: Path, what: str = "value"
+) -> np.ndarray:
+    """Cells (rows x fields, text or numbers) as float64 (missing tokens -> NaN), in one vectorised step.
+
+    :raises LoadError: a cell that is not a number or not finite, naming its line and field.
+    """
+    text = np.array(rows, dtype=object).reshape(len(rows), len(fields))
+    cells = text.astype(str)
+    folded = np.char.lower(np.char.strip(cells))
+    missing = np.isin(folded, list(MISSING_TOKENS))
+    cells = np.where(missing, "nan", cells)
+    try:
+        values = cells.astype(np.float64)
+    except ValueError:
         for i, row in enumerate(cells):
             for j, cell in enumerate(row):
                 if missing[i, j]:
@@ -132,10 +128,65 @@ class MatrixBuffer:
                     float(cell)
                 except ValueError:
                     raise LoadError(
-                        self.path, f"{self.what} {str(cell)!r} is not a number", line=self._lines[i],
-                        field=self.names[j], hint="cells hold numbers; leave a missing value empty",
+                        path, f"{what} {str(cell)!r} is not a number", line=lines[i], field=fields[j],
+                        hint="cells hold numbers; leave a missing value empty",
                     ) from None
-        raise LoadError(self.path, f"a {self.what} is not a number")  # pragma: no cover
+        raise  # pragma: no cover - some cell failed above
+    values[missing] = np.nan
+    bad = ~np.isfinite(values) & ~missing
+    if bad.any():
+        i, j = map(int, np.argwhere(bad)[0])
+        raise LoadError(path, f"{what} {cells[i, j]!r} is not finite", line=lines[i], field=fields[j],
+                        hint="leave a missing value empty")
+    return values
+
+
+class TransposedBuffer:
+    """A matrix whose file rows are variables (genes x samples): rows are parsed as they come
+    and the subjects x variables matrix is written by ``close`` (variables with no value are
+    left out, with a note)."""
+
+    def __init__(self, context: LoadContext, path: Path, name: str, *, kind: str, subjects: Sequence[str],
+                 fields: Sequence[str], what: str = "value") -> None:
+        self.context = context
+        self.path = path
+        self.name = name
+        self.kind = kind
+        self.subjects = list(subjects)
+        self.fields = list(fields)
+        self.what = what
+        self._names: list[str] = []
+        self._iris: list[str] = []
+        self._values: list[np.ndarray] = []
+
+    def add(self, name: str, iri: str | None, cells: Sequence[Any], line: int | None) -> None:
+        """One variable: its name as loaded, IRI, and cells in ``subjects`` order."""
+        if not self.context.columnar:
+            return
+        self._names.append(name)
+        self._iris.append(iri or "")
+        self._values.append(parse_block([cells], [line], self.fields, self.path, self.what)[0])
+
+    def close(self, report: Any = None) -> None:
+        """Write the matrix (subjects x variables) in row chunks."""
+        if not self.context.columnar or not self._values:
+            return
+        values = np.vstack(self._values).T
+        keep = ~np.isnan(values).all(axis=0)
+        if not keep.all() and report is not None:
+            dropped = [n for n, k in zip(self._names, keep, strict=True) if not k]
+            report.note(f"{self.kind} matrix: {len(dropped)} variable(s) with no value left out ({', '.join(dropped[:5])})")
+        names = [n for n, k in zip(self._names, keep, strict=True) if k]
+        if not names:
+            return
+        iris = [i for i, k in zip(self._iris, keep, strict=True) if k]
+        values = values[:, keep]
+        sink = self.context.matrix(self.name, kind=self.kind, variables=dict(zip(names, iris, strict=True)))
+        step = max(1, _CELLS_PER_CHUNK // len(names))
+        for start in range(0, len(self.subjects), step):
+            frame = pd.DataFrame(values[start:start + step], columns=names, copy=False)
+            frame.insert(0, "subject", self.subjects[start:start + step])
+            sink.write(frame)
 
 
 def _convert_cell(convert: Callable[[str], float | None], cell: Any) -> float:

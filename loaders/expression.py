@@ -39,6 +39,7 @@ from loaders import _shapes as model
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._tables import iter_lines
 from loaders._genes import ensembl_iri, gene_iri, resolver_for
+from loaders._matrices import TransposedBuffer, open_buffer
 
 __all__ = ["LOADER", "sample_rule"]
 
@@ -242,6 +243,15 @@ def _measurement(context: LoadContext, path: Path, sample: str, subject: URIRef,
     return triples
 
 
+def _matrix_name(genes: _Genes, identifier: str, gene: URIRef | None) -> str:
+    """A gene's column in the expression matrix: its symbol when it resolved, else the id as loaded."""
+    if gene is None:
+        return identifier
+    if not hasattr(genes, "symbols"):
+        genes.symbols = {str(r.iri): r.symbol for r in genes.resolver}  # type: ignore[attr-defined]
+    return genes.symbols.get(str(gene)) or identifier  # type: ignore[attr-defined]
+
+
 def _genes_by_samples(
     path: Path, context: LoadContext, report: LoadReport, header: list[str], data_columns: list[int], id_index: int,
     records: Iterator[tuple[int, list[str]]], genes: _Genes, to_subject: Callable[[str], str | None], cohort_node: URIRef | None,
@@ -249,6 +259,8 @@ def _genes_by_samples(
     triples: list[Triple] = []
     subjects = _sample_subjects(path, context, report, [(i, header[i]) for i in data_columns], to_subject, cohort_node, triples)
     yield from triples
+    matrix = TransposedBuffer(context, path, "expression", kind="expression", what="expression value",
+                              subjects=[str(s) for _, s in subjects.values()], fields=[header[i] for i in subjects])
     for line, cells in records:
         if not any(c.strip() for c in cells):
             continue
@@ -262,12 +274,16 @@ def _genes_by_samples(
         gene, keep = genes.gene(identifier, line)
         if not keep:
             continue
-        for index, (sample, subject) in subjects.items():
+        if context.columnar:
+            matrix.add(_matrix_name(genes, identifier, gene), str(gene) if gene is not None else None,
+                       [cells[i] for i in subjects], line)
+        for index, (sample, subject) in (subjects.items() if context.values_in_graph else ()):
             value = _number(cells[index], path, line, header[index])
             if value is not None:
                 yield from _measurement(context, path, sample, subject, identifier, gene, value)
         if gene is not None:
             yield gene, RDF.type, IGKG.Gene
+    matrix.close(report)
 
 
 def _samples_by_genes(
@@ -281,6 +297,10 @@ def _samples_by_genes(
             columns.append((index, header[index], gene))
             if gene is not None:
                 yield gene, RDF.type, IGKG.Gene
+    matrix = open_buffer(
+        context, path, "expression", kind="expression", what="expression value", fields=[c[1] for c in columns],
+        variables={_matrix_name(genes, identifier, gene): str(gene) if gene is not None else "" for _, identifier, gene in columns},
+    )
     seen_samples: set[str] = set()
     by_subject: dict[str, str] = {}
     for line, cells in records:
@@ -304,10 +324,12 @@ def _samples_by_genes(
         triples: list[Triple] = []
         subject = model.subject(context, subject_id, triples, cohort_node=cohort_node)
         yield from triples
-        for index, identifier, gene in columns:
+        matrix.add(str(subject), [cells[i] for i, _, _ in columns], line)
+        for index, identifier, gene in (columns if context.values_in_graph else ()):
             value = _number(cells[index], path, line, identifier)
             if value is not None:
                 yield from _measurement(context, path, sample, subject, identifier, gene, value)
+    matrix.close()
 
 
 LOADER = Loader(

@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
@@ -146,12 +147,16 @@ class _Traits:
         self.report = report
         self.nodes: dict[str, URIRef] = {}
         self.categories: dict[tuple[str, str], tuple[URIRef, int | None]] = {}
+        self.labels: dict[URIRef, str] = {}
+        self.names: dict[str, str] = {}
+        """Trait code -> its label (the trait's column name in the traits matrix)."""
 
     def trait(self, code: str, header_name: str, triples: list[Triple]) -> URIRef:
         node = self.context.mint("trait", "vasari", code)
         self.nodes[code] = node
         value_set = VALUE_SETS.get(code)
         name = FEATURES.get(code) or header_name or code
+        self.names[code] = name
         if code not in FEATURES:
             self.report.note(f"{code} is not in the verified VASARI feature list: labelled from its header {name!r}")
         triples += [
@@ -175,6 +180,7 @@ class _Traits:
         if rank is not None:
             triples.append((node, IGKG.rank, Literal(rank, datatype=XSD.integer)))
         self.categories[(code, _fold(label))] = (node, rank)
+        self.labels[node] = label
         return node, rank
 
     def category(self, code: str, text: str, triples: list[Triple]) -> tuple[URIRef, int | None]:
@@ -219,6 +225,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     cohort_name = context.option("cohort")
     cohort_node = cohort(context, cohort_name, triples) if cohort_name else None
     yield from triples
+    matrix: list[dict[str, str]] = []
     not_assessable = 0
     for row, subject_id in subject_rows(
         path, itertools.chain([first], rows), id_column,
@@ -228,12 +235,18 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         triples = []
         report.records_read += 1
         node = subject(context, subject_id, triples, cohort_node=cohort_node)
+        cells = {"subject": str(node)}
+        if context.columnar:
+            matrix.append(cells)
         for header, code in columns.items():
             text = row.cells[header].strip()
             if _fold(text) in _NOT_ASSESSABLE:
                 not_assessable += 1
                 continue
             category, rank = traits.category(code, text, triples)
+            cells[traits.names[code]] = traits.labels[category]
+            if not context.values_in_graph:
+                continue
             ordered = VALUE_SETS.get(code, ValueSet(False, ())).ordered
             m = measurement(
                 context, triples, key=("vasari", path.name, subject_id, code), feature=traits.nodes[code],
@@ -243,6 +256,22 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         yield from triples
     if not_assessable:
         report.note(f"{not_assessable} cells were empty or n/a (not assessable): no measurement")
+    _write_traits(context, report, traits, list(columns.values()), matrix)
+
+
+def _write_traits(context: LoadContext, report: LoadReport, traits: _Traits, codes: list[str], rows: list[dict[str, str]]) -> None:
+    """The traits matrix: one categorical column per trait (the category label), named by the trait's label."""
+    if not rows:
+        return
+    names = [traits.names[code] for code in codes]
+    frame = pd.DataFrame(rows).reindex(columns=["subject", *names])
+    empty = [n for n in names if frame[n].isna().all()]
+    if empty:
+        report.note(f"traits matrix: no value for {', '.join(empty)} (left out)")
+    kept = {traits.names[c]: str(traits.nodes[c]) for c in codes if traits.names[c] not in empty}
+    if kept:
+        sink = context.matrix("traits", kind="traits", variables=kept, categorical=list(kept))
+        sink.write(frame[["subject", *kept]])
 
 
 LOADER = Loader(

@@ -482,14 +482,15 @@ class KnowledgeGraph:
         parameters: Mapping[str, Any] | None = None,
         used: Iterable[str] = (),
         report: Any = None,
-        tables: Mapping[str, tuple[str, pd.DataFrame]] | None = None,
+        tables: Mapping[str, tuple[Any, ...]] | None = None,
     ) -> Any:
         """Add triples made by igkg itself (e.g. an association run) as their own source graph.
 
         ``key`` names the source (``associations/<run id>``); the same key with other
         content replaces it. ``used`` lists IRIs (input graphs, files) for ``prov:used``.
-        ``tables`` maps a name to ``(kind, frame)``: whole tables (a ``subject`` column naming
-        each row) kept as Parquet in the data plane and listed as the graph's distributions.
+        ``tables`` maps a name to ``(kind, frame)`` or ``(kind, frame, {column: IRI})``: whole
+        tables (a ``subject`` column naming each row) kept as Parquet in the data plane and
+        listed as the graph's distributions.
         """
         from loaders import LoadReport
 
@@ -499,8 +500,8 @@ class KnowledgeGraph:
         with TripleSpool() as spool:
             spool.write_all(triples, report)
             table_digest = "".join(
-                f"{name}:{table_kind}:{int(pd.util.hash_pandas_object(frame, index=False).sum())}"
-                for name, (table_kind, frame) in sorted((tables or {}).items())
+                f"{name}:{table[0]}:{int(pd.util.hash_pandas_object(table[1], index=False).sum())}"
+                for name, table in sorted((tables or {}).items())
             )
             fingerprint = hashlib.sha256(
                 (spool.digest() + json.dumps(parameters or {}, sort_keys=True, default=str) + table_digest).encode()
@@ -512,9 +513,9 @@ class KnowledgeGraph:
                 return report
             session = self._matrix_session(key, graph, None) if tables and self.data_plane is not None else None
             try:
-                for name, (table_kind, frame) in (tables or {}).items():
+                for name, table in (tables or {}).items():
                     if session is not None:
-                        session.add_table(name, frame, kind=table_kind)
+                        session.add_table(name, table[1], kind=table[0], variables=table[2] if len(table) > 2 else None)
                 matrices = tuple(session.prepare()) if session is not None else ()
                 self._bulk_load(spool.path, graph)
                 self._commit(

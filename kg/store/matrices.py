@@ -121,10 +121,11 @@ class MatrixSession:
 
     __call__ = open
 
-    def add_table(self, name: str, frame: pd.DataFrame, *, kind: str) -> None:
-        """Stage a whole table (a ``subject`` column + variables; text columns become categorical)."""
+    def add_table(self, name: str, frame: pd.DataFrame, *, kind: str, variables: Mapping[str, str] | None = None) -> None:
+        """Stage a whole table (a ``subject`` column + variables, each named by ``variables`` -> IRI
+        when given; text columns become categorical)."""
         categorical = [c for c in frame.columns if c != "subject" and not pd.api.types.is_numeric_dtype(frame[c])]
-        sink = self.open(name, kind=kind, variables=None, categorical=categorical)
+        sink = self.open(name, kind=kind, variables=variables, categorical=categorical)
         sink.write(frame)
 
     def prepare(self) -> list[MatrixFile]:

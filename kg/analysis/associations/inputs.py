@@ -2,7 +2,10 @@
 
 Features are radiomic feature values or semantic traits per subject; targets are binary
 markers, expression values or gene-set scores. Each reader returns an ``AnalysisInput``
-naming the IRIs and graphs behind its columns.
+naming the IRIs and graphs behind its columns. Measured values come from the columnar data
+plane (``KnowledgeGraph.matrix_files`` / ``data_plane``), never by pivoting SPARQL results;
+the graph gives the entities (cohorts, trait categories and their order, marker statuses
+with their sources and conflicts).
 """
 
 from __future__ import annotations
@@ -15,45 +18,32 @@ import pandas as pd
 from kg.analysis.associations.gene_sets import GeneSet, gene_set_scores, read_gmt
 from kg.analysis.associations.records import AnalysisInput
 from kg.analysis.conflicts import marker_conflicts, marker_statuses
-from kg.core.errors import AssociationError
+from kg.core.errors import AssociationError, StoreError
 from kg.core.iris import mint
 from kg.core.namespaces import CATALOG_GRAPH
 from kg.core.settings import Settings
+from kg.dataplane import DataPlaneError
+from kg.store.catalog import graph_iri
 from loaders import marker_gene_symbol, marker_value
 from loaders.gmt import collection_name, standard_iri
 
 __all__ = [
-    "EXPRESSION_QUERY",
-    "FEATURE_QUERY",
+    "CATEGORY_QUERY",
     "GENE_SET_QUERY",
-    "TRAIT_QUERY",
     "expression_targets",
     "imaging_features",
     "marker_targets",
     "pathway_targets",
+    "read_matrix",
 ]
 
-FEATURE_QUERY = """
-SELECT ?subject ?name ?value ?feature ?graph WHERE {
-  GRAPH ?graph { ?m a igkg:FeatureMeasurement ; igkg:feature ?feature ; igkg:subject ?subject ; igkg:value ?value . }
-  ?feature igkg:pyradiomicsName ?name .
-}"""
-
-TRAIT_QUERY = """
-SELECT ?subject ?name ?category ?rank ?feature ?graph WHERE {
-  GRAPH ?graph { ?m a igkg:FeatureMeasurement ; igkg:feature ?feature ; igkg:subject ?subject ; igkg:category ?category . }
-  ?feature a igkg:ImagingTrait .
-  OPTIONAL { ?feature igkg:pyradiomicsName ?pname }
-  OPTIONAL { ?feature rdfs:label ?label }
+CATEGORY_QUERY = """
+SELECT ?trait ?label ?rank WHERE {
+  ?trait a igkg:ImagingTrait ; igkg:category ?category .
+  ?category rdfs:label ?label .
   OPTIONAL { ?category igkg:rank ?rank }
-  BIND(COALESCE(?pname, ?label, STR(?feature)) AS ?name)
 }"""
-
-EXPRESSION_QUERY = """
-SELECT ?subject ?gene ?gid ?symbol ?value ?graph WHERE {
-  GRAPH ?graph { ?m a igkg:ExpressionMeasurement ; igkg:subject ?subject ; igkg:value ?value ; igkg:geneIdentifier ?gid . }
-  OPTIONAL { GRAPH ?graph { ?m igkg:gene ?gene } OPTIONAL { ?gene rdfs:label ?symbol } }
-}"""
+"""The categories of every imaging trait with their rank (ordered traits): the entity layer."""
 
 GENE_SET_QUERY = """
 SELECT ?set ?label ?gene ?symbol WHERE {
@@ -69,66 +59,110 @@ def _select(kg: object, sparql: str) -> pd.DataFrame:
     return frame
 
 
-def _in_cohort(kg: object, cohort: str | None) -> set[str] | None:
+def _in_cohort(kg: object, cohort: str | None) -> list[str] | None:
     """Subject IRIs of a cohort (by label or IRI), or ``None`` for no restriction."""
     if not cohort:
         return None
-    frame = _select(
-        kg,
-        "SELECT DISTINCT ?subject ?c ?label WHERE { ?subject igkg:inCohort ?c . OPTIONAL { ?c rdfs:label ?label } }",
-    )
-    chosen = frame[(frame["label"] == cohort) | (frame["c"] == cohort)]
-    if chosen.empty:
-        known = sorted(set(frame["label"].dropna()))
-        raise AssociationError(f"no subjects in cohort {cohort!r}; cohorts in the store: {', '.join(known) or 'none'}")
-    return set(chosen["subject"])
+    try:
+        return kg.cohort_subjects(cohort)  # type: ignore[attr-defined]
+    except StoreError as exc:
+        raise AssociationError(str(exc)) from None
 
 
-def _pivot(frame: pd.DataFrame, column: str, value: str, what: str) -> pd.DataFrame:
-    """Subjects x names, refusing two different values for one subject and name."""
-    frame = frame.drop_duplicates(subset=["subject", column, value])
-    counts = frame.groupby(["subject", column], sort=False)[value].size()
-    if (counts > 1).any():
-        subject, name = counts[counts > 1].index[0]
-        graphs = sorted(set(frame[(frame["subject"] == subject) & (frame[column] == name)]["graph"]))
+def read_matrix(
+    kg: object,
+    kind: str,
+    *,
+    subjects: Sequence[str] | None = None,
+    variables: Sequence[str] | str | None = None,
+    what: str,
+) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """Subjects x variables of ``kind`` from the data plane, with each variable's IRI and the
+    source graphs of the files read.
+
+    :raises AssociationError: no matrix of that kind, or a subject measured twice (several
+        ROIs or replicates, or two sources giving one value).
+    """
+    files = kg.matrix_files(kind=kind)  # type: ignore[attr-defined]
+    if not files:
         raise AssociationError(
-            f"{what} {name!r} has several values for subject {subject} (graphs: {', '.join(graphs)}); "
-            "drop the extra source or load one region per subject"
+            f"no {what} in the store's columnar data plane; load them with 'igkg load FILE' "
+            "(--values both or columnar; a store loaded with --values rdf must be reloaded)"
         )
-    return frame.pivot(index="subject", columns=column, values=value)
+    plane = kg.data_plane  # type: ignore[attr-defined]
+    try:
+        frame = plane.matrix(files, variables=variables, subjects=subjects)
+    except DataPlaneError as exc:
+        raise AssociationError(
+            f"{what}: {exc}; drop the extra source or load one region per subject"
+        ) from None
+    if frame.index.nlevels > 1:
+        subject = frame.index.get_level_values("subject")
+        if subject.has_duplicates:
+            twice = subject[subject.duplicated()][0]
+            raise AssociationError(
+                f"{what} of subject {twice} come from several regions or replicates "
+                f"({', '.join(f.source_key for f in files)}); drop the extra source or load one region per subject"
+            )
+        frame = frame.droplevel([n for n in frame.index.names if n != "subject"])
+    iris: dict[str, str] = {}
+    for file in files:
+        for name, iri in plane.column_map(file).items():
+            iris.setdefault(name, iri)
+    graphs = sorted({graph_iri(f.source_key, f.version) for f in files})
+    frame.columns = [str(c) for c in frame.columns]
+    frame.columns.name = None
+    return frame, iris, graphs
 
 
 def imaging_features(kg: object, *, cohort: str | None = None, traits: bool = False, ordinal: bool = True) -> AnalysisInput:
-    """Radiomic feature values (or semantic traits) per subject, pivoted by pyradiomics name.
+    """Radiomic feature values (or semantic traits) per subject, named by pyradiomics name (trait label).
 
     With ``traits`` the features are the semantic traits: their category rank when
     ``ordinal`` (Spearman on the order) or their category (Kruskal-Wallis).
     """
-    frame = _select(kg, TRAIT_QUERY if traits else FEATURE_QUERY)
     members = _in_cohort(kg, cohort)
-    if members is not None:
-        frame = frame[frame["subject"].isin(members)]
-    if frame.empty:
-        what = "semantic traits" if traits else "radiomic feature measurements"
+    what = "semantic traits" if traits else "radiomic feature measurements"
+    matrix, iris, graphs = read_matrix(kg, "traits" if traits else "radiomics", subjects=members, what=what)
+    matrix = matrix.dropna(axis=1, how="all").dropna(axis=0, how="all")
+    if matrix.empty:
         raise AssociationError(f"no {what} in the store{' for cohort ' + repr(cohort) if cohort else ''}; load them first")
-    value = "value"
     notes: list[str] = []
     if traits:
+        matrix = matrix.astype(object).where(matrix.notna(), None)
         if ordinal:
             # Nominal traits (categories without an order) have no ranks: they take part in
             # Kruskal-Wallis only, so a rank analysis leaves them out and says so.
-            unranked = sorted(set(frame[frame["rank"].isna()]["name"]))
-            frame = frame[~frame["name"].isin(unranked)]
-            if frame.empty:
+            ranks = _category_ranks(kg)
+            ranked: dict[str, pd.Series] = {}
+            unranked = []
+            for name in matrix.columns:
+                order = ranks.get(iris.get(name, ""), {})
+                values = matrix[name].dropna()
+                if values.empty:
+                    continue
+                mapped = values.map(lambda label, order=order: order.get(str(label)))
+                if mapped.isna().any():
+                    unranked.append(name)
+                else:
+                    ranked[name] = mapped.astype("float64")
+            unranked.sort()
+            if not ranked:
                 raise AssociationError(f"trait(s) {unranked[:5]} have categories without a rank; use --method kruskal")
             if unranked:
                 notes.append(f"left out (nominal, no order to rank): {', '.join(unranked)}")
-            value = "rank"
-        else:
-            value = "category"
-    matrix = _pivot(frame, "name", value, "feature")
-    iris = dict(zip(frame["name"], frame["feature"], strict=False))
-    return AnalysisInput(matrix, pd.DataFrame(), iris, {}, sorted(set(frame["graph"])), notes)
+            matrix = pd.DataFrame(ranked).reindex(index=matrix.index)
+            matrix = matrix.dropna(axis=0, how="all")
+    return AnalysisInput(matrix, pd.DataFrame(), {k: v for k, v in iris.items() if k in matrix.columns}, {}, graphs, notes)
+
+
+def _category_ranks(kg: object) -> dict[str, dict[str, float]]:
+    """Trait IRI -> category label -> rank (ordered traits only)."""
+    frame = _select(kg, CATEGORY_QUERY)
+    ranks: dict[str, dict[str, float]] = {}
+    for row in frame.dropna(subset=["rank"]).itertuples(index=False):
+        ranks.setdefault(str(row.trait), {})[str(row.label)] = float(row.rank)
+    return ranks
 
 
 def marker_targets(kg: object, names: Sequence[str], *, source: str | None = None) -> AnalysisInput:
@@ -203,15 +237,12 @@ def _says_something(status: object) -> bool:
 
 def expression_targets(kg: object) -> AnalysisInput:
     """Expression matrix (subjects x genes) named by gene symbol, or by the source's id when unmapped."""
-    frame = _select(kg, EXPRESSION_QUERY)
-    if frame.empty:
-        raise AssociationError("no expression measurements in the store; load one with 'igkg load FILE --kind expression'")
-    frame["name"] = frame["symbol"].where(frame["symbol"].notna() & frame["gene"].notna(), frame["gid"]).astype(str)
-    matrix = _pivot(frame, "name", "value", "gene")
-    iris = {str(k): (None if pd.isna(v) else str(v)) for k, v in zip(frame["name"], frame["gene"], strict=False)}
-    unmapped = sum(1 for v in iris.values() if v is None)
+    matrix, iris, graphs = read_matrix(kg, "expression", what="expression measurements")
+    matrix = matrix.dropna(axis=1, how="all")
+    target_iris = {name: (iris.get(name) or None) for name in matrix.columns}
+    unmapped = sum(1 for v in target_iris.values() if v is None)
     notes = [f"{unmapped} gene(s) have no gene IRI (unmapped ids); their results are not written to the graph"] if unmapped else []
-    return AnalysisInput(pd.DataFrame(), matrix, {}, iris, sorted(set(frame["graph"])), notes)
+    return AnalysisInput(pd.DataFrame(), matrix, {}, target_iris, graphs, notes)
 
 
 def pathway_targets(kg: object, expression: AnalysisInput, gmt: str | None, *, min_genes: int = 3) -> AnalysisInput:

@@ -349,14 +349,17 @@ def vasari_traits(kg: KnowledgeGraph, shared_data: Path) -> pd.DataFrame:
         order = VASARI_ORDER.get(column, sorted(vasari[column].dropna().unique()))
         for rank, level in enumerate(order):
             category = context.mint("trait-category", column, level)
-            triples += [(category, RDF.type, IGKG.TraitCategory), (category, RDFS.label, Literal(level)),
+            triples += [(category, RDF.type, IGKG.TraitCategory), (category, RDFS.label, Literal(level)), (trait, IGKG.category, category),
                         (category, IGKG.rank, Literal(rank, datatype=XSD.integer))]
         for subject_id, level in vasari[column].dropna().items():
             subject = model.subject(context, str(subject_id), triples)
             node = context.mint("measurement", "vasari", subject_id, column)
             triples += [(node, RDF.type, IGKG.FeatureMeasurement), (node, IGKG.feature, trait), (node, IGKG.subject, subject),
                         (node, IGKG.category, context.mint("trait-category", column, level))]
-    kg.ingest("test/vasari", triples, kind="test")
+    matrix = vasari[columns].reset_index(names="subject")
+    matrix["subject"] = [str(model.subject(context, str(s), [])) for s in matrix["subject"]]
+    iris = {column: str(context.mint("trait", column)) for column in columns}
+    kg.ingest("test/vasari", triples, kind="test", tables={"traits": ("traits", matrix, iris)})
     return vasari[columns]
 
 
