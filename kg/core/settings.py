@@ -23,6 +23,10 @@ variable                   meaning (default)
 ``IGKG_MAX_ROWS``          endpoint: most result rows (10000)
 ``IGKG_MAX_BODY_BYTES``    endpoint: largest request body (1000000)
 ``IGKG_UPDATE_TOKEN``      endpoint: bearer token enabling SPARQL UPDATE (none)
+``IGKG_UPDATE_TOKEN_FILE`` endpoint: file holding that token (none)
+``IGKG_MAX_BYTES``         endpoint: largest result body in bytes (67108864, 64 MiB)
+``IGKG_WORKER_MEMORY``     endpoint: heap bytes a query worker may use, 0 unbounded (4294967296)
+``IGKG_PAGE_WORKERS``      endpoint: worker processes kept for entity pages and named queries (1)
 ``IGKG_ALLOW_SERVICE``     endpoint: IRI prefixes SERVICE/LOAD may reach (none)
 ``IGKG_CORS_ORIGINS``      endpoint: origins allowed by CORS (none)
 ``IGKG_WORKERS``           endpoint: query worker processes (2)
@@ -84,6 +88,10 @@ class Settings:
     allow_service: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     workers: int | None = None
+    update_token_file: str | None = None
+    max_bytes: int | None = None
+    worker_memory: int | None = None
+    page_workers: int | None = None
     columnar: str | None = None
     dask_scheduler: str | None = None
 

@@ -8,6 +8,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from kg.endpoint.config import EndpointConfig
@@ -25,10 +26,54 @@ from kg.endpoint.router import sparql_router
 from kg.endpoint.served_store import SparqlService, snapshot
 from kg.core.version import __version__
 
-__all__ = ["STATIC_DIR", "create_app"]
+__all__ = ["SECURITY_HEADERS", "STATIC_DIR", "SecurityHeaders", "create_app"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-"""Yasgui's built assets, vendored from the npm package ``@zazuko/yasgui``."""
+"""Vendored assets: Yasgui (npm ``@zazuko/yasgui``), Swagger UI (PyPI ``swagger-ui-bundle``), igkg's page scripts."""
+
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+}
+"""Sent with every response: no MIME sniffing, no framing, scripts only from this server."""
+
+_DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} - API</title>
+<link rel="stylesheet" href="{static}/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui" data-openapi="{openapi}"></div>
+<script src="{static}/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="{static}/swagger-ui/init.js"></script>
+</body></html>
+"""
+
+
+class SecurityHeaders:
+    """ASGI middleware adding ``SECURITY_HEADERS`` to every HTTP response (those it already has win)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self._extra if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -66,11 +111,24 @@ def create_app(
         description=(
             "SPARQL 1.1 Protocol over the igkg imaging-genomics knowledge graph. Read-only unless "
             f"enabled with a token; queries stop after {config.timeout:g} s; results are capped at "
-            f"{config.max_rows} rows; request bodies at {config.max_body_bytes} bytes."
+            f"{config.max_rows} rows and {config.max_bytes} bytes; request bodies at {config.max_body_bytes} bytes."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.sparql = service
+
+    app.add_middleware(SecurityHeaders)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return HTMLResponse(_DOCS_PAGE.format(
+            title=html.escape(app.title), static=html.escape(root + "/static"),
+            openapi=html.escape(root + (app.openapi_url or "/openapi.json")),
+        ))
+
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -85,7 +143,8 @@ def create_app(
     async def health() -> JSONResponse:
         alive = service.pool.alive()
         return JSONResponse(
-            {"status": "ok" if alive else "starting", "version": __version__, "workers": alive},
+            {"status": "ok" if alive else "starting", "version": __version__, "workers": alive,
+             "page_workers": service.pages.alive() if service.pages is not None else 0},
             status_code=200,
         )
 

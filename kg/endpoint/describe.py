@@ -21,7 +21,7 @@ from kg.core.namespaces import DCT, IGKG, PREFIXES, PROV, RDF, RDFS, SD, VOID, X
 from kg.core.namespaces import CATALOG_GRAPH
 from kg.core.version import __version__
 
-__all__ = ["dataset_statistics", "service_description", "void_description", "void_graph"]
+__all__ = ["dataset_statistics", "file_name", "service_description", "void_description", "void_graph"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,11 @@ async def dataset_statistics(service: Any) -> dict[str, Any]:
         )
         default = await service.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", max_rows=1)
         catalog = await service.select(
-            f"""SELECT ?g ?label ?kind ?loaded ?file WHERE {{ GRAPH <{CATALOG_GRAPH}> {{
+            f"""SELECT ?g ?label ?kind ?loaded ?file ?sha256 WHERE {{ GRAPH <{CATALOG_GRAPH}> {{
                 ?g a <{IGKG.SourceGraph}> .
                 OPTIONAL {{ ?g <{RDFS.label}> ?label }} OPTIONAL {{ ?g <{IGKG.loaderKind}> ?kind }}
-                OPTIONAL {{ ?g <{PROV.generatedAtTime}> ?loaded }} OPTIONAL {{ ?g <{DCT.source}> ?file }} }} }}"""
+                OPTIONAL {{ ?g <{PROV.generatedAtTime}> ?loaded }} OPTIONAL {{ ?g <{DCT.source}> ?file }}
+                OPTIONAL {{ ?g <{PROV.wasDerivedFrom}>/<{IGKG.sha256}> ?sha256 }} }} }}"""
         )
         classes: list[dict[str, Any]] = []
         try:
@@ -82,7 +83,9 @@ def void_graph(stats: dict[str, Any], endpoint: str, void_iri: str) -> Graph:
     default = BNode()
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))
-    graph.add((default, RDFS.comment, Literal("The union of every named graph (sd:UnionDefaultGraph).", lang="en")))
+    graph.add((default, RDFS.comment, Literal(
+        "The union of the data graphs: every named graph but igkg's catalog "
+        f"(query it as GRAPH <{CATALOG_GRAPH}>).", lang="en")))
     graph.add((default, VOID.triples, Literal(stats["union_triples"], datatype=XSD.integer)))
     for iri, count in stats["graphs"].items():
         node = URIRef(iri)
@@ -103,8 +106,23 @@ def void_graph(stats: dict[str, Any], endpoint: str, void_iri: str) -> Graph:
         if "loaded" in record:
             graph.add((node, PROV.generatedAtTime, Literal(record["loaded"], datatype=XSD.dateTime)))
         if "file" in record:
-            graph.add((node, DCT.source, URIRef(record["file"])))
+            graph.add((node, DCT.source, Literal(file_name(record["file"]))))
+        if "sha256" in record:
+            graph.add((node, IGKG.sha256, Literal(record["sha256"])))
     return graph
+
+
+def file_name(source: str) -> str:
+    """The file name of a catalogued source, never the server's path to it (older stores
+    recorded ``file:///...`` IRIs).
+
+    >>> file_name("file:///srv/data/site%20A/clinical.csv"), file_name("clinical.csv")
+    ('clinical.csv', 'clinical.csv')
+    """
+    from urllib.parse import unquote, urlsplit
+
+    path = unquote(urlsplit(source).path) if source.startswith("file:") else source
+    return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _new_graph() -> Graph:
@@ -140,7 +158,6 @@ async def service_description(service: Any, request: Request, accept: str | None
         graph.add((node, SD.supportedLanguage, SD.SPARQL11Query))
         if config.updates_enabled:
             graph.add((node, SD.supportedLanguage, SD.SPARQL11Update))
-        graph.add((node, SD.feature, SD.UnionDefaultGraph))
         if config.allowed_service_prefixes:
             graph.add((node, SD.feature, SD.BasicFederatedQuery))
         graph.add((node, SD.defaultEntailmentRegime, ENTAILMENT_SIMPLE))

@@ -4,6 +4,8 @@
 403
 >>> status_of(ResultTooLarge("too many rows"))
 422
+>>> status_of(ResponseTooLarge("too many bytes"))
+413
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ __all__ = [
     "BodyTooLarge",
     "EndpointBusy",
     "NotAcceptable",
+    "RequestAborted",
+    "ResponseTooLarge",
     "ResultTooLarge",
     "STATUS",
     "UnsupportedMediaType",
@@ -48,8 +52,16 @@ class BodyTooLarge(IgkgError, ValueError):
     """The request body is larger than ``max_body_bytes``."""
 
 
+class RequestAborted(IgkgError, ConnectionError):
+    """The client closed the connection before its request body was read (logged in one line)."""
+
+
 class ResultTooLarge(QueryRefused):
     """The result has more rows (or triples) than ``max_rows``; nothing partial is sent."""
+
+
+class ResponseTooLarge(ResultTooLarge):
+    """The serialised result is larger than ``max_bytes``; nothing partial is sent."""
 
 
 class EndpointBusy(IgkgError, RuntimeError):
@@ -59,11 +71,13 @@ class EndpointBusy(IgkgError, RuntimeError):
 STATUS: dict[type[BaseException], int] = {
     QuerySyntaxError: 400,
     ConfigError: 400,
+    ResponseTooLarge: 413,
     ResultTooLarge: 422,
     QueryRefused: 403,
     UnknownQuery: 404,
     NotAcceptable: 406,
     BodyTooLarge: 413,
+    RequestAborted: 400,
     UnsupportedMediaType: 415,
     EndpointBusy: 503,
     QueryTimeout: 503,

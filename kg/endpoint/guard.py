@@ -50,6 +50,8 @@ class QueryInfo:
 
     form: str
     has_dataset: bool
+    dataset: tuple[str, ...] = ()
+    """The IRIs of its ``FROM`` and ``FROM NAMED`` clauses."""
 
 
 _FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
@@ -70,15 +72,15 @@ def check_query(text: str, allowed: Sequence[str] = ()) -> QueryInfo:
     form = _FORMS.get(body.name)
     if form is None:
         raise QuerySyntaxError(f"not a SPARQL query form: {body.name}")
-    has_dataset = False
+    dataset: list[str] = []
     for node in _walk(parsed):
         if node.name == "DatasetClause":
-            has_dataset = True
             iri = _resolve(prologue, _field(node, "default", "named"))
             _refuse_file(iri, "FROM")
+            dataset.append(iri)
         elif node.name == "ServiceGraphPattern":
             _check_service(prologue, _field(node, "term"), allowed)
-    return QueryInfo(form=form, has_dataset=has_dataset)
+    return QueryInfo(form=form, has_dataset=bool(dataset), dataset=tuple(dataset))
 
 
 def check_update(text: str, allowed: Sequence[str] = ()) -> None:

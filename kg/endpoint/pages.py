@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from kg.endpoint.errors import error_response
 from kg.endpoint.formats import choose, prefers_html
-from kg.endpoint.served_store import SparqlService
+from kg.endpoint.served_store import PAGE_LANE, SparqlService
 from kg.endpoint.workers import Job
 from kg.core.errors import IgkgError, QuerySyntaxError, UnknownQuery
 from kg.core.namespaces import IGKG, RDF, RDFS, SKOS, compress
@@ -63,24 +63,13 @@ header a{{color:#cde}} #yasgui{{margin:0 .5em}}</style></head>
 &middot; <a href="{root}/docs">API</a> &middot; <a href="{root}/api/queries">named queries</a>
 &middot; <a href="{endpoint}?format=turtle">service description</a></header>
 <div id="yasgui"></div>
+<script type="application/json" id="igkg-config">{config}</script>
 <script src="{static}/yasgui/yasgui.min.js"></script>
-<script>
-const EXAMPLES = {examples};
-const yasgui = new Yasgui(document.getElementById("yasgui"), {{
-  requestConfig: {{ endpoint: {endpoint_js}, method: "POST" }},
-  copyEndpointOnNewTab: false,
-  endpointCatalogueOptions: {{ getData: () => [{{ endpoint: {endpoint_js} }}] }},
-  persistenceId: null,
-  yasqe: {{ createShareableLink: null }}
-}});
-const first = Object.keys(yasgui._tabs || {{}})[0];
-for (const example of EXAMPLES) {{
-  const tab = yasgui.addTab(false, {{ ...Yasgui.Tab.getDefaults(), name: example.name,
-    yasqe: {{ value: example.query }}, requestConfig: {{ endpoint: {endpoint_js}, method: "POST" }} }});
-}}
-window.igkgYasgui = yasgui;
-</script></body></html>
+<script src="{static}/igkg/query-page.js"></script>
+</body></html>
 """
+"""The query page: Yasgui and ``static/igkg/query-page.js``, configured by a JSON data block
+(no inline script, so it runs under the endpoint's Content-Security-Policy)."""
 
 
 async def query_page(request: Request, *, endpoint_path: str = "/sparql") -> HTMLResponse:
@@ -93,12 +82,12 @@ async def query_page(request: Request, *, endpoint_path: str = "/sparql") -> HTM
         except IgkgError as exc:  # a query whose required parameters have no default
             examples.append({"name": name, "query": f"# {query.description}\n# needs parameters: {exc}\n" + query.sparql})
     endpoint = root + endpoint_path
+    config = {"endpoint": endpoint, "examples": examples}
     page = _PAGE.format(
         static=html.escape(root + "/static"),
         root=html.escape(root),
         endpoint=html.escape(endpoint),
-        endpoint_js=json.dumps(endpoint),
-        examples=json.dumps(examples).replace("</", "<\\/"),
+        config=json.dumps(config).replace("<", "\\u003c"),
     )
     return HTMLResponse(page)
 
@@ -136,7 +125,9 @@ def pages_router(service: SparqlService, *, endpoint_path: str = "/sparql") -> A
                 format = "json"  # noqa: A001
             answer = await service.run(
                 Job(text=text, accept=accept, format=format, max_rows=service.config.max_rows,
-                    allowed_service=service.config.allowed_service_prefixes)
+                    allowed_service=service.config.allowed_service_prefixes, max_bytes=service.config.max_bytes),
+                client=_client(request),
+                lane=PAGE_LANE,
             )
             return Response(content=answer.body, media_type=answer.media_type,
                             headers={"X-IGKG-Rows": str(answer.rows)})
@@ -161,7 +152,10 @@ def pages_router(service: SparqlService, *, endpoint_path: str = "/sparql") -> A
                 return await _entity_html(service, target)
             fmt = choose("CONSTRUCT", accept if format is None else None, format)
             answer = await service.run(
-                Job(text=_entity_construct(target), format=fmt.name, max_rows=service.config.max_rows)
+                Job(text=_entity_construct(target), format=fmt.name, max_rows=service.config.max_rows,
+                    max_bytes=service.config.max_bytes),
+                client=_client(request),
+                lane=PAGE_LANE,
             )
             return Response(content=answer.body, media_type=answer.media_type, headers={"Vary": "Accept"})
         except IgkgError as exc:
@@ -216,34 +210,48 @@ def _entity_construct(iri: str) -> str:
 }}"""
 
 
+def _client(request: Request) -> str:
+    """Who sent the request, for fair scheduling (the peer address; uvicorn applies trusted proxy headers)."""
+    return request.client.host if request.client is not None else ""
+
+
 async def _entity_html(service: SparqlService, iri: str) -> HTMLResponse:
     node = f"<{iri}>"
+
+    async def select(sparql: str) -> list[dict[str, Any]]:
+        return await service.select(sparql, lane=PAGE_LANE)
+
     label_of = f"OPTIONAL {{ ?x <{RDFS.label}> ?xl }}"
-    labels = await service.select(
+    labels = await select(
         f"SELECT DISTINCT ?l WHERE {{ {{ {node} <{RDFS.label}> ?l }} UNION {{ {node} <{SKOS.prefLabel}> ?l }} "
         f"UNION {{ {node} <{SKOS.altLabel}> ?l }} }} LIMIT {_SECTION_LIMIT}"
     )
-    types = await service.select(
+    types = await select(
         f"SELECT DISTINCT ?t ?tl WHERE {{ {node} <{RDF.type}> ?t OPTIONAL {{ ?t <{RDFS.label}> ?tl }} }} LIMIT {_SECTION_LIMIT}"
     )
-    out = await service.select(
+    out = await select(
         f"SELECT ?p ?x (SAMPLE(?xl0) AS ?xl) WHERE {{ {node} ?p ?x {label_of.replace('?xl', '?xl0')} }} "
         f"GROUP BY ?p ?x ORDER BY ?p ?x LIMIT {_SECTION_LIMIT + 1}"
     )
-    into = await service.select(
+    into = await select(
         f"SELECT ?x ?p (SAMPLE(?xl0) AS ?xl) WHERE {{ ?x ?p {node} {label_of.replace('?xl', '?xl0')} }} "
         f"GROUP BY ?x ?p ORDER BY ?p ?x LIMIT {_SECTION_LIMIT + 1}"
     )
-    associations = await service.select(
+    # a gene's features include those of its markers (EGFR -> EGFR mutation status); features
+    # are named by their label, else their pyradiomics name
+    associations = await select(
         f"""SELECT ?a ?feature ?fl ?target ?tl ?statistic ?effect ?p ?q ?n WHERE {{
           ?a a <{IGKG.RadiogenomicAssociation}> ; <{IGKG.feature}> ?feature ; <{IGKG.target}> ?target .
-          FILTER(?feature = {node} || ?target = {node})
-          OPTIONAL {{ ?feature <{RDFS.label}> ?fl }} OPTIONAL {{ ?target <{RDFS.label}> ?tl }}
+          FILTER(?feature = {node} || ?target = {node} || EXISTS {{ ?target <{IGKG.gene}> {node} }})
+          OPTIONAL {{ ?feature <{RDFS.label}> ?fl0 }} OPTIONAL {{ ?feature <{IGKG.pyradiomicsName}> ?fn }}
+          BIND(COALESCE(?fl0, ?fn) AS ?fl)
+          OPTIONAL {{ ?target <{RDFS.label}> ?tl }}
           OPTIONAL {{ ?a <{IGKG.statistic}> ?statistic }} OPTIONAL {{ ?a <{IGKG.effectSize}> ?effect }}
           OPTIONAL {{ ?a <{IGKG.pValue}> ?p }} OPTIONAL {{ ?a <{IGKG.qValue}> ?q }} OPTIONAL {{ ?a <{IGKG.sampleSize}> ?n }}
         }} ORDER BY ?q ?p ?a LIMIT {_SECTION_LIMIT + 1}"""
     )
     title = labels[0]["l"]["value"] if labels else compress(iri)
+    plots = await _plot_sections(service, iri, {r["t"]["value"] for r in types})
     parts = [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)} - igkg</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:1em 2em} table{border-collapse:collapse}"
@@ -254,6 +262,7 @@ async def _entity_html(service: SparqlService, iri: str) -> HTMLResponse:
         f" &middot; <a href='entity?iri={quote(iri, safe='')}&amp;format=jsonld'>JSON-LD</a></p>",
         "<h2>Labels</h2><ul class='labels'>" + "".join(f"<li>{_term_html(r['l'])}</li>" for r in labels) + "</ul>",
         "<h2>Types</h2><ul class='types'>" + "".join(f"<li>{_term_html(r['t'], r.get('tl'))}</li>" for r in types) + "</ul>",
+        *plots,
         _table("Links out", ["predicate", "object"], [[r["p"], (r["x"], r.get("xl"))] for r in out], "out"),
         _table("Links in", ["subject", "predicate"], [[(r["x"], r.get("xl")), r["p"]] for r in into], "in"),
         _table(
@@ -268,6 +277,18 @@ async def _entity_html(service: SparqlService, iri: str) -> HTMLResponse:
     if not labels and not types and not out and not into:
         parts.insert(3, "<p class='empty'>The graph says nothing about this IRI.</p>")
     return HTMLResponse("".join(parts))
+
+
+async def _plot_sections(service: SparqlService, iri: str, types: set[str]) -> list[str]:
+    """The plots of a run (volcano and top hits) or of an association (box plot), if ``iri`` is one."""
+    from kg.endpoint import figures
+
+    sections = []
+    if str(IGKG.AnalysisRun) in types:
+        sections.append(await figures.run_section(service, iri))
+    if str(IGKG.RadiogenomicAssociation) in types:
+        sections.append(await figures.association_section(service, iri))
+    return sections
 
 
 def _table(title: str, header: list[str], rows: list[list[Any]], css: str) -> str:

@@ -25,15 +25,16 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.requests import ClientDisconnect
 
-from kg.endpoint.errors import BodyTooLarge, UnsupportedMediaType, error_response
+from kg.endpoint.errors import BodyTooLarge, RequestAborted, UnsupportedMediaType, error_response
 from kg.endpoint.formats import prefers_html
 from kg.endpoint.guard import check_iri_list
 from kg.endpoint.served_store import SparqlService
 from kg.endpoint.workers import Job
 from kg.core.errors import IgkgError, QueryRefused, QuerySyntaxError
 
-__all__ = ["read_body", "sparql_router"]
+__all__ = ["client_of", "read_body", "sparql_router"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +59,22 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge(f"the request body has {size} bytes; this endpoint accepts at most {limit} (IGKG_MAX_BODY_BYTES)")
     chunks: list[bytes] = []
     received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise BodyTooLarge(f"the request body is over {limit} bytes, this endpoint's limit (IGKG_MAX_BODY_BYTES)")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise BodyTooLarge(f"the request body is over {limit} bytes, this endpoint's limit (IGKG_MAX_BODY_BYTES)")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        client = f"{request.client.host}:{request.client.port}" if request.client is not None else "a client"
+        logger.info("%s closed the connection after %d bytes of a %s %s body", client, received, request.method, request.url.path)
+        raise RequestAborted(f"the client closed the connection after {received} bytes of the body") from None
     return b"".join(chunks)
+
+
+def client_of(request: Request) -> str:
+    """Who sent the request, for fair scheduling (the peer address; uvicorn applies trusted proxy headers)."""
+    return request.client.host if request.client is not None else ""
 
 
 def _media_type(request: Request) -> tuple[str, dict[str, str]]:
@@ -126,8 +137,9 @@ def sparql_router(
             format=fmt,
             max_rows=config.max_rows,
             allowed_service=config.allowed_service_prefixes,
+            max_bytes=config.max_bytes,
         )
-        answer = await service.run(job)
+        answer = await service.run(job, client=client_of(request))
         media = answer.media_type
         if media.startswith("text/") or media.endswith("json"):
             media += "; charset=utf-8"
@@ -143,7 +155,7 @@ def sparql_router(
 
     async def run_update(request: Request, text: str) -> Response:
         if not config.updates_enabled:
-            raise QueryRefused("this endpoint is read-only: SPARQL UPDATE is not enabled (igkg serve --allow-update TOKEN)")
+            raise QueryRefused("this endpoint is read-only: SPARQL UPDATE is not enabled (igkg serve --update-token-file FILE, or IGKG_UPDATE_TOKEN)")
         _check_token(request, config.update_token or "")
         await service.update(text)
         return Response(status_code=204)
@@ -156,6 +168,7 @@ def sparql_router(
             400: {"description": "Malformed query (the message gives the position)"},
             403: {"description": "Refused: SERVICE/LOAD outside the allow-list, file: IRIs"},
             406: {"description": "No acceptable result format"},
+            413: {"description": "The result is over the byte cap (--max-bytes)"},
             422: {"description": "The result is over the row cap"},
             503: {"description": "Timed out (the query was stopped) or busy"},
         },
@@ -205,7 +218,7 @@ def sparql_router(
             200: {"description": "Query results"},
             204: {"description": "Update done"},
             403: {"description": "Refused (read-only, bad token, SERVICE/LOAD, file: IRIs)"},
-            413: {"description": "Body over the size cap"},
+            413: {"description": "Body over the size cap, or the result over the byte cap"},
             415: {"description": "Unsupported content type"},
         },
     )
@@ -219,7 +232,7 @@ def sparql_router(
                 )
             if media == SPARQL_UPDATE and not config.updates_enabled:
                 # Refuse before reading the body: nothing of an update is parsed on a read-only endpoint.
-                raise QueryRefused("this endpoint is read-only: SPARQL UPDATE is not enabled (igkg serve --allow-update TOKEN)")
+                raise QueryRefused("this endpoint is read-only: SPARQL UPDATE is not enabled (igkg serve --update-token-file FILE, or IGKG_UPDATE_TOKEN)")
             body = await read_body(request, config.max_body_bytes)
             text = _decode(body, params)
             url_params = request.query_params

@@ -12,24 +12,43 @@ An update needs the store open for writing, which no reader may hold meanwhile (
 read-only readers beside a writer are undefined behaviour): the pool is drained (running
 queries finish, within the timeout), its workers stopped, the update runs in a
 short-lived writer process under the same timeout, then the readers start again.
+
+What a worker serves: the store as it was when the worker opened it (a read-only open is a
+snapshot), with the dataset of ``KnowledgeGraph.raw_query`` (only catalogued graphs of
+igkg's graph space, so never a load in progress or the remains of an interrupted one).
+Every job carries the store ``generation`` the web process saw when the request came; a
+worker opened at another generation reopens the store first, so after a commit (an
+``igkg load`` beside the server) every answer, on every worker, is of the new version.
+
+Limits besides the timeout: a result is refused past ``max_rows`` rows or ``max_bytes``
+bytes (counted while it is serialised, so a huge answer is never built whole), and a
+worker's heap is bounded (``RLIMIT_DATA``): a query that needs more stops its worker,
+which is replaced. Idle workers go to waiting requests fairly (``FairQueue``): the client
+with the fewest queries running first, then the one served least recently.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import threading
-from collections.abc import Sequence
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
-from kg.core.errors import IgkgError, QueryTimeout, StoreError
+from kg.core.errors import IgkgError, QueryRefused, QueryTimeout, StoreError
 
-__all__ = ["Answer", "Job", "WorkerPool", "execute", "run_update"]
+__all__ = ["Answer", "FairQueue", "Job", "WorkerPool", "execute", "run_update"]
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+"""Largest result body (bytes) unless configured (``--max-bytes`` / ``IGKG_MAX_BYTES``)."""
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +66,9 @@ class Job:
     format: str | None = None
     max_rows: int = 10_000
     allowed_service: tuple[str, ...] = ()
+    max_bytes: int = DEFAULT_MAX_BYTES
+    generation: int = 0
+    """The store generation the web process saw; a worker opened at another one reopens first."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +101,12 @@ def _error_class(name: str) -> type[Exception]:
 
 
 class _Overflow(Exception):
-    """Raised by the capped writer to stop serialisation past the row cap."""
+    """Raised by the capped writer to stop serialisation past the row or byte cap."""
 
 
 class _CappedXml:
-    """A binary sink for Oxigraph's SPARQL XML writer that stops after ``cap`` solutions.
+    """A binary sink for Oxigraph's SPARQL XML writer that stops after ``cap`` solutions
+    or ``byte_cap`` bytes.
 
     Each solution is one ``<result>`` element (``<result/>`` when it binds nothing); ``<``
     never occurs unescaped in values, so counting the tags counts the rows exactly.
@@ -91,18 +114,26 @@ class _CappedXml:
 
     _TAGS = (b"<result>", b"<result/>")
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, byte_cap: int) -> None:
         self.cap = cap
+        self.byte_cap = byte_cap
         self.rows = 0
+        self.size = 0
         self.chunks: list[bytes] = []
         self._tail = b""
+
+    @property
+    def over(self) -> bool:
+        """Whether a cap was passed."""
+        return self.rows > self.cap or self.size > self.byte_cap
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
         window = self._tail + chunk  # a tag may straddle two writes; the tail is too short to hold a whole one
         self.rows += sum(window.count(tag) for tag in self._TAGS)
         self._tail = window[-8:]
-        if self.rows > self.cap:
+        self.size += len(chunk)
+        if self.over:
             raise _Overflow
         self.chunks.append(chunk)
         return len(chunk)
@@ -111,54 +142,94 @@ class _CappedXml:
         """Nothing buffered here."""
 
 
+def _too_many(job: Job, what: str = "rows") -> Exception:
+    from kg.endpoint.errors import ResultTooLarge
+
+    return ResultTooLarge(
+        f"the result has more than {job.max_rows} {what}, this endpoint's cap (--max-rows / IGKG_MAX_ROWS); "
+        "add a LIMIT or narrow the query"
+    )
+
+
+def _too_big(job: Job) -> Exception:
+    from kg.endpoint.errors import ResponseTooLarge
+
+    return ResponseTooLarge(
+        f"the result is larger than {job.max_bytes} bytes, this endpoint's cap (--max-bytes / IGKG_MAX_BYTES), "
+        "and was not sent; select fewer or shorter values, or add a LIMIT"
+    )
+
+
+def _visible(kg: Any, iris: Sequence[str] | None) -> list[str] | None:
+    """The protocol dataset without graphs of igkg's space that are not committed (as if empty)."""
+    if iris is None:
+        return None
+    from kg.core.namespaces import CATALOG_GRAPH, GRAPH_BASE
+
+    committed = set(kg.data_graphs()) | {CATALOG_GRAPH}
+    return [iri for iri in iris if not iri.startswith(GRAPH_BASE) or iri in committed]
+
+
 def execute(kg: Any, job: Job) -> Answer:
-    """Check, evaluate and serialise one query against an open ``KnowledgeGraph``."""
+    """Check, evaluate and serialise one query against an open ``KnowledgeGraph``.
+
+    :raises ResultTooLarge: more than ``job.max_rows`` solutions or triples.
+    :raises ResponseTooLarge: a body of more than ``job.max_bytes`` bytes.
+    """
     import pyoxigraph as ox
 
-    from kg.endpoint.errors import ResultTooLarge
+    from kg.core.namespaces import CATALOG_GRAPH, GRAPH_BASE
     from kg.endpoint.formats import choose
     from kg.endpoint.guard import check_query
 
     info = check_query(job.text, job.allowed_service)
     fmt = choose(info.form, job.accept, job.format)
+    if info.dataset:
+        committed = set(kg.data_graphs()) | {CATALOG_GRAPH}
+        for iri in info.dataset:
+            if iri.startswith(GRAPH_BASE) and iri not in committed:
+                raise QueryRefused(f"FROM <{iri}>: no committed graph of this store has that name (see the service description)")
     result = kg.raw_query(
         job.text,
         union=not info.has_dataset,
-        default_graph=list(job.default_graphs) if job.default_graphs is not None else None,
-        named_graphs=list(job.named_graphs) if job.named_graphs is not None else None,
-    )
-    too_many = ResultTooLarge(
-        f"the result has more than {job.max_rows} rows, this endpoint's cap (--max-rows / IGKG_MAX_ROWS); "
-        "add a LIMIT or narrow the query"
+        default_graph=_visible(kg, job.default_graphs),
+        named_graphs=_visible(kg, job.named_graphs),
     )
     if isinstance(result, ox.QueryBoolean):
         assert fmt.results is not None
         return Answer(body=result.serialize(format=fmt.results), media_type=fmt.media_type, form=info.form)
     if isinstance(result, ox.QuerySolutions):
         assert fmt.results is not None
-        sink = _CappedXml(job.max_rows)
+        # The XML is the lossless intermediate; it may be larger than the body asked for, so it
+        # gets twice the byte cap and the body is checked again below.
+        sink = _CappedXml(job.max_rows, 2 * job.max_bytes)
         try:
             result.serialize(sink, format=ox.QueryResultsFormat.XML)
         except _Overflow:
-            raise too_many from None
+            raise (_too_many(job) if sink.rows > job.max_rows else _too_big(job)) from None
         except OSError as exc:  # Oxigraph wraps the writer's exception
-            if sink.rows > job.max_rows:
-                raise too_many from None
+            if sink.over:
+                raise (_too_many(job) if sink.rows > job.max_rows else _too_big(job)) from None
             raise StoreError(f"query evaluation failed: {exc}") from None
         xml = b"".join(sink.chunks)
+        sink.chunks.clear()
         if fmt.results == ox.QueryResultsFormat.XML:
-            return Answer(body=xml, media_type=fmt.media_type, form=info.form, rows=sink.rows)
-        # Re-read the complete (capped) XML, which keeps every term exactly, and write the wanted format.
-        body = ox.parse_query_results(xml, format=ox.QueryResultsFormat.XML).serialize(format=fmt.results)
+            body = xml
+        else:
+            # Re-read the complete (capped) XML, which keeps every term exactly, and write the wanted format.
+            body = ox.parse_query_results(xml, format=ox.QueryResultsFormat.XML).serialize(format=fmt.results)
+        if len(body) > job.max_bytes:
+            raise _too_big(job)
         return Answer(body=body, media_type=fmt.media_type, form=info.form, rows=sink.rows)
     triples = []
+    size = 0
     for triple in result:
         triples.append(triple)
         if len(triples) > job.max_rows:
-            raise ResultTooLarge(
-                f"the result has more than {job.max_rows} triples, this endpoint's cap "
-                "(--max-rows / IGKG_MAX_ROWS); add a LIMIT or narrow the query"
-            )
+            raise _too_many(job, "triples")
+        size += sum(len(getattr(term, "value", "")) for term in (triple.subject, triple.predicate, triple.object)) + 8
+        if size > job.max_bytes:
+            raise _too_big(job)
     assert fmt.rdf is not None
     from kg.core.namespaces import PREFIXES
 
@@ -168,6 +239,8 @@ def execute(kg: Any, job: Job) -> Answer:
         body = ox.serialize(triples, format=fmt.rdf, prefixes=_used_prefixes(triples, PREFIXES))
     else:
         body = ox.serialize(triples, format=fmt.rdf)
+    if body is not None and len(body) > job.max_bytes:
+        raise _too_big(job)
     return Answer(body=body or b"", media_type=fmt.media_type, form=info.form, rows=len(triples))
 
 
@@ -194,12 +267,35 @@ def _failure(exc: BaseException) -> Answer:
     return Answer(error=("StoreError", f"query evaluation failed: {type(exc).__name__}: {exc}"))
 
 
-def _serve(conn: Connection, location: str) -> None:
-    """A worker process: open the store read-only, then answer jobs until the pipe closes."""
+def _limit_memory(limit: int) -> None:
+    """Bound this process's heap (``RLIMIT_DATA``) to ``limit`` bytes; 0 leaves it unbounded."""
+    if limit <= 0:
+        return
+    try:
+        import resource
+
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    except (ImportError, ValueError, OSError) as exc:  # not on this platform
+        logger.warning("cannot bound the query worker's memory: %s", exc)
+
+
+def _open(location: str) -> Any:
     from kg.store import KnowledgeGraph
 
+    return KnowledgeGraph(location, read_only=True)
+
+
+def _serve(conn: Connection, location: str, generation: int = 0, memory: int = 0) -> None:
+    """A worker process: open the store read-only, then answer jobs until the pipe closes.
+
+    A job of another ``generation`` than the open store's makes the worker reopen the store
+    first (a read-only open is a snapshot); if that fails it answers busy, never stale.
+    """
+    _limit_memory(memory)
     try:
-        kg = KnowledgeGraph(location, read_only=True)
+        kg = _open(location)
         from kg.endpoint import guard  # noqa: F401 - import rdflib's parser before the first job
 
         check = guard.check_query("ASK {}")
@@ -208,6 +304,7 @@ def _serve(conn: Connection, location: str) -> None:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     conn.send(("ready", ""))
+    opened = generation
     while True:
         try:
             job = conn.recv()
@@ -216,13 +313,22 @@ def _serve(conn: Connection, location: str) -> None:
         if job is None:
             return
         try:
+            if job.generation != opened:
+                fresh = _open(location)
+                kg.close()
+                kg, opened = fresh, job.generation
             answer = execute(kg, job)
         except BaseException as exc:
-            answer = _failure(exc)
+            answer = _failure(exc) if job.generation == opened else _reopen_failure(exc)
         try:
             conn.send(answer)
         except (BrokenPipeError, OSError):
             return
+
+
+def _reopen_failure(exc: BaseException) -> Answer:
+    logger.warning("cannot reopen the store after a change: %s", exc)
+    return Answer(error=("EndpointBusy", "the store is being changed; try again in a moment"))
 
 
 def _update_main(conn: Connection, location: str, text: str, allowed: tuple[str, ...]) -> None:
@@ -242,10 +348,12 @@ def _update_main(conn: Connection, location: str, text: str, allowed: tuple[str,
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, location: str, start_timeout: float) -> None:
+    def __init__(self, location: str, start_timeout: float, generation: int = 0, memory: int = 0) -> None:
         parent, child = _CONTEXT.Pipe()
         self.conn = parent
-        self.process = _CONTEXT.Process(target=_serve, args=(child, location), name="igkg-sparql-worker", daemon=True)
+        self.process = _CONTEXT.Process(
+            target=_serve, args=(child, location, generation, memory), name="igkg-sparql-worker", daemon=True
+        )
         self.process.start()
         child.close()
         if not parent.poll(start_timeout):
@@ -290,39 +398,137 @@ class _Worker:
             self.conn.close()
 
 
+@dataclass(eq=False)
+class _Waiter:
+    client: str
+    order: int
+    future: asyncio.Future[Any]
+
+
+class FairQueue:
+    """Idle workers handed to waiting requests fairly, not first come first served.
+
+    When a worker is free and several requests wait, it goes to the client with the fewest
+    queries running, then the one served least recently, then the oldest request: a client
+    looping expensive queries holds at most its share while others wait, and a client that
+    sends one cheap request is served at the next free worker.
+    """
+
+    def __init__(self) -> None:
+        self._idle: list[Any] = []
+        self._waiting: list[_Waiter] = []
+        self._running: Counter[str] = Counter()
+        self._served: dict[str, float] = {}
+        self._order = itertools.count()
+
+    def put(self, worker: Any) -> None:
+        """Add a worker (new, or done with its request) and hand it on if someone waits."""
+        while self._waiting:
+            waiter = min(self._waiting, key=self._rank)
+            self._waiting.remove(waiter)
+            if not waiter.future.done():
+                self._grant(waiter.client)
+                waiter.future.set_result(worker)
+                return
+        self._idle.append(worker)
+
+    def _rank(self, waiter: _Waiter) -> tuple[int, float, int]:
+        return (self._running[waiter.client], self._served.get(waiter.client, 0.0), waiter.order)
+
+    def _grant(self, client: str) -> None:
+        self._running[client] += 1
+        self._served[client] = time.monotonic()
+
+    def done(self, client: str) -> None:
+        """A request of ``client`` finished (call before ``put`` of its worker)."""
+        self._running[client] -= 1
+        if self._running[client] <= 0:
+            del self._running[client]
+
+    async def get(self, client: str, timeout: float) -> Any:
+        """A worker for ``client`` within ``timeout`` seconds; raises ``TimeoutError``."""
+        if self._idle and not self._waiting:
+            self._grant(client)
+            return self._idle.pop()
+        waiter = _Waiter(client, next(self._order), asyncio.get_running_loop().create_future())
+        self._waiting.append(waiter)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+            elif waiter.future.done() and not waiter.future.cancelled():
+                # granted just as the wait ended: give the worker back
+                self.done(client)
+                self.put(waiter.future.result())
+            raise
+
+    def take_idle(self) -> list[Any]:
+        """Remove and return every idle worker."""
+        idle, self._idle = self._idle, []
+        return idle
+
+    def idle(self) -> int:
+        """How many workers are idle."""
+        return len(self._idle)
+
+
 class WorkerPool:
     """A fixed number of query worker processes over one on-disk store.
 
-    ``await pool.run(job)`` evaluates a query within ``timeout`` seconds or raises
-    ``QueryTimeout`` (the worker is killed and replaced); ``await pool.update(text)``
-    runs an update with the store to itself.
+    ``await pool.run(job, client)`` evaluates a query within ``timeout`` seconds or raises
+    ``QueryTimeout`` (the worker is killed and replaced); a request waits for a free worker
+    at most ``wait`` seconds (``EndpointBusy``), served fairly across clients.
+    ``async with pool.paused():`` stops every worker (after the running queries) and starts
+    fresh ones afterwards, for an update.
     """
 
-    def __init__(self, location: str, *, size: int, timeout: float) -> None:
+    def __init__(
+        self,
+        location: str,
+        *,
+        size: int,
+        timeout: float,
+        memory: int = 0,
+        wait: float | None = None,
+        name: str = "query",
+    ) -> None:
         self.location = location
         self.size = size
         self.timeout = timeout
+        self.memory = memory
+        self.wait = wait if wait is not None else 2 * timeout + 5
+        self.name = name
         self.start_timeout = max(60.0, timeout)
-        self._idle: asyncio.Queue[_Worker] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=size + 2, thread_name_prefix="igkg-pool")
-        self._update_lock: asyncio.Lock | None = None
+        self._queue: FairQueue | None = None
+        self._executor = ThreadPoolExecutor(max_workers=size + 2, thread_name_prefix=f"igkg-{name}-pool")
         self._workers: set[_Worker] = set()
         self._guard = threading.Lock()
         self.generation = 0
-        """Counts store changes made through the pool (caches compare it)."""
+        """The store generation jobs are stamped with (the service raises it when the store changes)."""
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         """Start every worker (each opens the store); raises ``StoreError`` if one cannot."""
+        self._queue = FairQueue()
+        for worker in await self._spawn_all():
+            self._queue.put(worker)
+
+    async def _spawn_all(self) -> list[_Worker]:
         loop = asyncio.get_running_loop()
-        self._idle = asyncio.Queue()
-        self._update_lock = asyncio.Lock()
-        workers = await asyncio.gather(*(loop.run_in_executor(self._executor, self._spawn) for _ in range(self.size)))
-        for worker in workers:
-            self._idle.put_nowait(worker)
+        spawned = await asyncio.gather(
+            *(loop.run_in_executor(self._executor, self._spawn) for _ in range(self.size)), return_exceptions=True
+        )
+        workers = [w for w in spawned if isinstance(w, _Worker)]
+        errors = [e for e in spawned if not isinstance(e, _Worker)]
+        if errors and not workers:
+            raise errors[0]  # type: ignore[misc]
+        for error in errors:
+            logger.error("cannot start a %s worker: %s", self.name, error)
+        return workers
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.location, self.start_timeout)
+        worker = _Worker(self.location, self.start_timeout, self.generation, self.memory)
         with self._guard:
             self._workers.add(worker)
         return worker
@@ -346,19 +552,20 @@ class WorkerPool:
             return sum(1 for w in self._workers if w.process.is_alive())
 
     # ---------------------------------------------------------------- queries
-    async def run(self, job: Job) -> Answer:
-        """Evaluate one query in a worker; raises the worker's error, or ``QueryTimeout``."""
+    async def run(self, job: Job, client: str = "") -> Answer:
+        """Evaluate one query in a worker; raises the worker's error, ``QueryTimeout`` or ``EndpointBusy``."""
         from kg.endpoint.errors import EndpointBusy
 
-        assert self._idle is not None, "the pool is not started"
+        assert self._queue is not None, "the pool is not started"
         try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout=self.timeout)
+            worker = await self._queue.get(client, self.wait)
         except TimeoutError:
             raise EndpointBusy(
-                f"every query worker stayed busy for {self.timeout:.0f} s; try again later"
+                f"every {self.name} worker stayed busy for {self.wait:.0f} s; try again later"
             ) from None
         loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(self._executor, self._call, worker, job, loop)
+        job = replace(job, generation=self.generation)
+        answer = await loop.run_in_executor(self._executor, self._call, worker, job, loop, client)
         if answer is None:
             raise QueryTimeout(
                 f"the query ran longer than {self.timeout:g} s, this endpoint's limit "
@@ -367,7 +574,7 @@ class WorkerPool:
         answer.raise_error()
         return answer
 
-    def _call(self, worker: _Worker, job: Job, loop: asyncio.AbstractEventLoop) -> Answer | None:
+    def _call(self, worker: _Worker, job: Job, loop: asyncio.AbstractEventLoop, client: str) -> Answer | None:
         """Run in a thread: ask the worker; on timeout or crash replace it. Always returns a worker to the pool."""
         replacement: _Worker | None = worker
         answer: Answer | None
@@ -378,7 +585,8 @@ class WorkerPool:
         except (EOFError, OSError) as exc:
             logger.error("a query worker died (%s); restarting it", exc)
             worker.kill()
-            answer = Answer(error=("StoreError", "the query worker died while evaluating this query"))
+            limit = f" or needed more than its {self.memory} bytes of memory (IGKG_WORKER_MEMORY)" if self.memory else ""
+            answer = Answer(error=("StoreError", f"the query worker stopped while evaluating this query (it crashed{limit})"))
         if not worker.process.is_alive():
             self._forget(worker)
             replacement = None
@@ -386,48 +594,43 @@ class WorkerPool:
                 replacement = self._spawn()
             except StoreError as exc:
                 logger.error("cannot restart a query worker: %s", exc)
-        if replacement is not None:
-            loop.call_soon_threadsafe(self._idle.put_nowait, replacement)  # type: ignore[union-attr]
+        loop.call_soon_threadsafe(self._release, replacement, client)
         return answer
 
-    # ---------------------------------------------------------------- updates
-    async def update(self, text: str, allowed: Sequence[str]) -> None:
-        """Run one SPARQL update with no reader open; raises its error or ``QueryTimeout``."""
+    def _release(self, worker: _Worker | None, client: str) -> None:
+        assert self._queue is not None
+        self._queue.done(client)
+        if worker is not None:
+            self._queue.put(worker)
+
+    # ---------------------------------------------------------------- pausing for updates
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """Take every worker (waiting for running queries), stop them, and start fresh ones after.
+
+        :raises EndpointBusy: queries kept the workers busy for ``wait`` seconds.
+        """
         from kg.endpoint.errors import EndpointBusy
 
-        assert self._idle is not None and self._update_lock is not None
-        loop = asyncio.get_running_loop()
-        async with self._update_lock:
-            taken: list[_Worker] = []
-            try:
-                for _ in range(self.size):
-                    taken.append(await asyncio.wait_for(self._idle.get(), timeout=self.timeout))
-            except TimeoutError:
-                for worker in taken:
-                    self._idle.put_nowait(worker)
-                raise EndpointBusy(f"queries kept the store busy for {self.timeout:.0f} s; update not run") from None
+        assert self._queue is not None
+        taken: list[_Worker] = []
+        try:
+            for _ in range(len(self._workers)):
+                taken.append(await self._queue.get("igkg-update", self.wait))
+        except TimeoutError:
             for worker in taken:
-                self._forget(worker)
-                worker.stop()
-            try:
-                answer = await loop.run_in_executor(self._executor, run_update, self.location, text, tuple(allowed), self.timeout)
-            finally:
-                self.generation += 1
-                fresh = await asyncio.gather(
-                    *(loop.run_in_executor(self._executor, self._spawn) for _ in range(self.size)),
-                    return_exceptions=True,
-                )
-                for worker in fresh:
-                    if isinstance(worker, _Worker):
-                        self._idle.put_nowait(worker)
-                    else:
-                        logger.error("cannot restart a query worker after an update: %s", worker)
-        if answer is None:
-            raise QueryTimeout(
-                f"the update ran longer than {self.timeout:g} s, this endpoint's limit, and was stopped; "
-                "it was not committed"
-            )
-        answer.raise_error()
+                self._queue.done("igkg-update")
+                self._queue.put(worker)
+            raise EndpointBusy(f"queries kept the store busy for {self.wait:.0f} s; update not run") from None
+        for worker in taken:
+            self._queue.done("igkg-update")
+            self._forget(worker)
+            worker.stop()
+        try:
+            yield
+        finally:
+            for worker in await self._spawn_all():
+                self._queue.put(worker)
 
 
 def run_update(location: str, text: str, allowed: tuple[str, ...], timeout: float) -> Answer | None:

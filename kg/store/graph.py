@@ -269,7 +269,12 @@ class KnowledgeGraph:
 
         ``bindings`` maps variable names to values (rdflib terms or Python values); they
         are bound by the engine, never pasted into the text. With ``union`` (the default)
-        the default graph is the union of all named graphs.
+        the default graph is the union of the data graphs (``data_graphs()``: never igkg's
+        catalog, which stays readable as ``GRAPH <https://w3id.org/igkg/graph/catalog>``,
+        nor a graph an interrupted load left); without it, the store's own default graph.
+
+        >>> KnowledgeGraph(None).query("SELECT * WHERE { }").shape
+        (1, 0)
         """
         result = self.raw_query(sparql, bindings, union=union)
         if isinstance(result, ox.QueryBoolean):
@@ -287,19 +292,63 @@ class KnowledgeGraph:
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run SPARQL and return pyoxigraph's lazy result (the fast path for serialisers)."""
+        """Run SPARQL and return pyoxigraph's lazy result (the fast path for serialisers).
+
+        The dataset: ``default_graph``/``named_graphs`` when given (a ``FROM`` in the text
+        wins over both); else the default graph is the union of the data graphs (with
+        ``union``) or the store's own default graph, and the named graphs are the data
+        graphs and the catalog.
+        """
         sparql = bind_values(sparql, bindings)
         kwargs: dict[str, Any] = {"prefixes": PREFIXES}
-        if default_graph is not None:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        if not isinstance(self._store, ox.Store):  # a remote backend names the dataset itself
+            if default_graph is not None:
+                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+            else:
+                kwargs["use_default_graph_as_union"] = union
+            if named_graphs is not None:
+                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         else:
-            kwargs["use_default_graph_as_union"] = union
-        if named_graphs is not None:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            data = self._data_graph_nodes() if default_graph is None or named_graphs is None else []
+            if default_graph is not None:
+                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+            else:
+                kwargs["default_graph"] = [*data, ox.DefaultGraph()] if union else [ox.DefaultGraph()]
+            if named_graphs is not None:
+                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            else:
+                kwargs["named_graphs"] = [*data, ox.NamedNode(CATALOG_GRAPH)]
         try:
             return self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
             raise QuerySyntaxError(str(exc)) from None
+
+    def data_graphs(self) -> list[str]:
+        """The named graphs whose union is the default graph of every query.
+
+        Every catalogued source graph, and every named graph outside igkg's graph space
+        (``https://w3id.org/igkg/graph/``, e.g. one written by SPARQL UPDATE); not the
+        catalog, and not a graph of that space the catalog does not list (a load in progress
+        or interrupted, an old version being dropped). A read-only store cannot change, so
+        it works this out once; a writable one at every query (a few catalog rows).
+        """
+        return [node.value for node in self._data_graph_nodes() if isinstance(node, ox.NamedNode)]
+
+    def _data_graph_nodes(self) -> list[Any]:
+        cached = getattr(self, "_data_graph_cache", None)
+        if cached is not None:
+            return cached
+        catalogued = set(self._catalogued_graphs())
+        nodes: list[Any] = []
+        for graph in self._store.named_graphs():
+            iri = graph.value if isinstance(graph, ox.NamedNode) else None
+            if iri is not None and iri.startswith(GRAPH_BASE) and (iri == CATALOG_GRAPH or iri not in catalogued):
+                continue
+            nodes.append(graph)
+        nodes.sort(key=str)
+        if self.read_only:
+            self._data_graph_cache = nodes
+        return nodes
 
     def sparql(self, sparql: str, bindings: Mapping[str, Any] | None = None) -> Result:
         """Run SPARQL through rdflib's API (``initBindings``) and return an rdflib ``Result``."""

@@ -13,10 +13,10 @@ How the protocol is used:
 - queries: SPARQL 1.1 Protocol, ``POST`` form-encoded, results as SPARQL XML (parsed by
   ``pyoxigraph.parse_query_results``) or N-Triples for CONSTRUCT/DESCRIBE;
 - dataset: by default (``IGKG_STORE_DATASET=catalog``) every query names its dataset with
-  ``default-graph-uri``/``named-graph-uri``: the graphs the igkg catalog lists plus the
-  catalog itself. That is exactly the embedded store's "union of named graphs" default
-  graph, on any server, and graphs of a load in progress stay invisible until the
-  catalog switch. ``IGKG_STORE_DATASET=server`` leaves the dataset to the server (its
+  ``default-graph-uri``/``named-graph-uri``: the default graph is the union of the graphs
+  the igkg catalog lists, the named graphs are those and the catalog itself. That is
+  exactly the embedded store's dataset, on any server, and graphs of a load in progress
+  stay invisible until the catalog switch. ``IGKG_STORE_DATASET=server`` leaves the dataset to the server (its
   default graph must then be the union: Virtuoso's ``/sparql``, Fuseki with
   ``tdb2:unionDefaultGraph``, GraphDB, Neptune);
 - loads: SPARQL 1.1 Update ``INSERT DATA`` into the source's new versioned named graph in
@@ -268,7 +268,8 @@ class RemoteStore:
         if default_graph is not None:
             default = [_iri(g) for g in _as_list(default_graph) if not isinstance(g, ox.DefaultGraph)]
         else:
-            default = list(named) if union else []
+            # The catalog is a named graph of the dataset, never part of its default graph.
+            default = [g for g in named if g != CATALOG_GRAPH] if union else []
         if default:
             params["default-graph-uri"] = default
         params["named-graph-uri"] = named
