@@ -37,6 +37,7 @@ its tests with a p-value (:func:`bh_fdr`, = ``scipy.stats.false_discovery_contro
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -453,12 +454,20 @@ class _LogitFit:
 
 
 def _newton(
-    x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max_iter: int, tol: float
+    x_f: np.ndarray,
+    c: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    max_iter: int,
+    tol: float,
+    start: np.ndarray | None = None,
 ) -> _LogitFit:
-    """Batched Newton-Raphson: ``x_f`` (n, F) standardised features (0 where masked), ``c`` (n, Pc) covariates with const.
+    """Batched Newton-Raphson: ``x_f`` (n, F) standardised features (0 where masked), ``c`` (n, Pc)
+    covariates with const; ``start`` the covariate coefficients to start from (feature at 0).
 
     Parameters per feature: ``[feature, const, covariates...]``. A step longer than 5 (standardised
-    units) is shortened to 5, which changes the path, not the fixed point.
+    units) is shortened to 5, which changes the path, not the fixed point. The covariance is the
+    inverse Hessian of the last iteration (its step was below ``tol``).
     """
     nfeat = x_f.shape[1]
     pc = c.shape[1]
@@ -469,6 +478,8 @@ def _newton(
     )  # products of covariate pairs, for the covariate block of every Hessian
     weights = None if mask.all() else mask.astype("float64")
     beta = np.zeros((nfeat, p))
+    if start is not None:
+        beta[:, 1:] = start
     converged = np.zeros(nfeat, dtype=bool)
     singular = np.zeros(nfeat, dtype=bool)
     iterations = np.zeros(nfeat, dtype="int64")
@@ -509,11 +520,25 @@ def _newton(
                     singular[cols[i]] = True
             return out
 
+    def invert(h: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        try:
+            return np.linalg.inv(h)
+        except np.linalg.LinAlgError:
+            out = np.full_like(h, np.nan)
+            for i in range(len(cols)):
+                try:
+                    out[i] = np.linalg.inv(h[i])
+                except np.linalg.LinAlgError:
+                    singular[cols[i]] = True
+            return out
+
+    cov = np.full((nfeat, p, p), np.nan)
+    mu = np.full(x_f.shape, 0.5)
     active = np.arange(nfeat)
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        h, g, _ = hessian_gradient(active)
+        h, g, mu_active = hessian_gradient(active)
         step = solve(h, g, active)
         step[~np.isfinite(step)] = 0.0
         longest = np.abs(step).max(axis=1)
@@ -521,29 +546,48 @@ def _newton(
         beta[active] += step
         iterations[active] = it
         done = np.abs(step).max(axis=1) < tol
-        converged[active[done]] = True
+        if done.any():
+            finished = active[done]
+            converged[finished] = True
+            cov[finished] = invert(h[done], finished)
+            mu[:, finished] = mu_active[:, done]
         active = active[~done]
-    everything = np.arange(nfeat)
-    h, _, mu = hessian_gradient(everything)
-    try:
-        cov = np.linalg.inv(h)
-    except np.linalg.LinAlgError:
-        cov = np.full_like(h, np.nan)
-        for i in range(nfeat):
-            try:
-                cov[i] = np.linalg.inv(h[i])
-            except np.linalg.LinAlgError:
-                singular[i] = True
+    if active.size:
+        h, _, mu_active = hessian_gradient(active)
+        cov[active] = invert(h, active)
+        mu[:, active] = mu_active
     return _LogitFit(beta, cov, converged, iterations, mu, singular)
 
 
+def _covariate_start(c: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray | None:
+    """Coefficients of ``y ~ covariates`` (no feature), to start every feature's fit from; None if it does not converge."""
+    b = np.zeros(c.shape[1])
+    for _ in range(50):
+        mu = special.expit(c @ b)
+        h = c.T @ ((mu * (1.0 - mu))[:, None] * c)
+        try:
+            step = np.linalg.solve(h, c.T @ (y - mu))
+        except np.linalg.LinAlgError:
+            return None
+        b += step
+        if np.abs(step).max() < tol:
+            return b
+    return None
+
+
 def _newton_chunked(
-    x_f: np.ndarray, c: np.ndarray, y: np.ndarray, mask: np.ndarray, max_iter: int, tol: float
+    x_f: np.ndarray,
+    c: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    max_iter: int,
+    tol: float,
+    start: np.ndarray | None = None,
 ) -> _LogitFit:
     """:func:`_newton` over blocks of features small enough to stay in cache (about 128k values each)."""
     step = max(16, 131_072 // max(1, x_f.shape[0]))
     if x_f.shape[1] <= step:
-        return _newton(x_f, c, y, mask, max_iter, tol)
+        return _newton(x_f, c, y, mask, max_iter, tol, start)
     parts = [
         _newton(
             np.ascontiguousarray(x_f[:, i : i + step]),
@@ -552,6 +596,7 @@ def _newton_chunked(
             np.ascontiguousarray(mask[:, i : i + step]),
             max_iter,
             tol,
+            start,
         )
         for i in range(0, x_f.shape[1], step)
     ]
@@ -632,9 +677,14 @@ def logistic_association(
                 c = c[:, _independent_columns(c)]
         c = np.hstack([np.ones((len(y), 1)), c])
         # standardise each feature on its own subjects
-        with np.errstate(invalid="ignore"):
-            mean = np.nanmean(np.where(obs, x_f, np.nan), axis=0)
-            sd = np.nanstd(np.where(obs, x_f, np.nan), axis=0)
+        complete = bool(obs.all())
+        if complete:
+            mean, sd = x_f.mean(axis=0), x_f.std(axis=0)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nanmean(x_f, axis=0)
+                sd = np.nanstd(x_f, axis=0)
         usable = (sd > 0) & (n[j] - n_pos[j] > 0) & (n_pos[j] > 0) & (n[j] > c.shape[1] + 1)
         for col in np.flatnonzero(~usable):
             notes[j, col] = (
@@ -647,16 +697,16 @@ def logistic_association(
         cols = np.flatnonzero(usable)
         if cols.size == 0:
             continue
-        xs = np.where(obs[:, cols], (x_f[:, cols] - mean[cols]) / sd[cols], 0.0)
-        fit = _newton_chunked(xs, c, y, obs[:, cols], max_iter, tol)
+        xs = (x_f[:, cols] - mean[cols]) / sd[cols]
+        if not complete:
+            xs[~obs[:, cols]] = 0.0
+        fit = _newton_chunked(xs, c, y, obs[:, cols], max_iter, tol, _covariate_start(c, y, tol))
         b = fit.beta[:, 0] / sd[cols]
         s = np.sqrt(fit.cov[:, 0, 0]) / sd[cols]
         zz = fit.beta[:, 0] / np.sqrt(fit.cov[:, 0, 0])
         ok = fit.converged & ~fit.singular & np.isfinite(zz)
-        masked_mu = np.where(obs[:, cols], fit.mu, 0.5)
-        extreme = (np.minimum(masked_mu, 1.0 - masked_mu).min(axis=0) < 1e-8) | (
-            np.abs(fit.beta).max(axis=1) > 15.0
-        )
+        masked_mu = fit.mu if complete else np.where(obs[:, cols], fit.mu, 0.5)
+        extreme = (np.abs(masked_mu - 0.5).max(axis=0) > 0.5 - 1e-8) | (np.abs(fit.beta).max(axis=1) > 15.0)
         suspect = ~ok | extreme
         for i in np.flatnonzero(suspect):
             col = cols[i]
