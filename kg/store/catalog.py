@@ -172,11 +172,11 @@ def record_update(version: SourceVersion) -> str:
         used_file = URIRef(graph + "#source")
         triples += [
             (g, PROV.wasDerivedFrom, used_file),
-            (g, DCT.source, URIRef(file.resolve().as_uri())),
+            # the file's name and checksum, never the server's path to it (published by VoID and the endpoint)
+            (g, DCT.source, _lit(file.name)),
             (activity, PROV.used, used_file),
             (used_file, RDF.type, PROV.Entity),
             (used_file, RDF.type, DCAT.Distribution),
-            (used_file, DCAT.accessURL, URIRef(file.resolve().as_uri())),
             (used_file, DCT.title, _lit(file.name)),
             (used_file, IGKG.sha256, _lit(version.sha or "")),
         ]
