@@ -6,8 +6,9 @@ sources are in ``ontologies/IBSI_SOURCES.md`` and ``tests/test_ibsi_table.py`` c
 against the IBSI manual's source. ``feature_node`` makes the one node per pyradiomics feature
 name that every radiomics loader shares: a feature on a filtered image (``wavelet-LLH_glcm_
 Contrast``) carries its image type and points with ``igkg:baseFeature`` to the same feature on
-the original image, which carries the IBSI code (``skos:notation``) and the Radiomics Ontology
-class (``igkg:roClass``).
+the original image, which carries the Radiomics Ontology class (``igkg:roClass``); both carry
+the IBSI code of the feature as ``skos:notation``, so "every measurement of Q4LE on any image"
+is one pattern, and ``igkg:imageType`` tells the original image from the filtered ones.
 """
 
 from __future__ import annotations
@@ -141,8 +142,9 @@ def feature_node(context: LoadContext, name: FeatureName | str, triples: list[Tr
 
     The IRI is ``context.mint("feature", <pyradiomics name>)``, so every loader meets on it.
     A filtered variant gets ``igkg:baseFeature`` to the original-image feature (whose node is
-    described too); the IBSI code and RO class sit on the original-image feature only, so a
-    query by IBSI code never mixes values computed on filtered images.
+    described too) and the IBSI code of its base feature as ``skos:notation``; the RO class
+    sits on the original-image feature only. A query by IBSI code finds every image type
+    (filter on ``igkg:imageType "original"`` for the unfiltered values).
 
     >>> triples = []
     >>> node = feature_node(LoadContext(), "original_firstorder_Mean", triples)
@@ -175,6 +177,8 @@ def feature_node(context: LoadContext, name: FeatureName | str, triples: list[Tr
     if name.image_type != "original":
         base = feature_node(context, FeatureName("original", name.feature_class, name.feature), triples)
         triples.append((node, IGKG.baseFeature, base))
+        if row is not None and row.ibsi_code:
+            triples.append((node, SKOS.notation, Literal(row.ibsi_code)))
     elif row is not None and row.ibsi_code:
         triples += [
             (node, SKOS.notation, Literal(row.ibsi_code)),

@@ -10,6 +10,7 @@ import bz2
 import csv
 import gzip
 import io
+import math
 import zlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,22 @@ from typing import IO, Any
 from kg.core.errors import LoadError
 from loaders._contract import LoadContext
 
-__all__ = ["ID_COLUMNS", "TableRow", "find_subject_column", "iter_lines", "iter_table", "open_text"]
+__all__ = [
+    "ID_COLUMNS",
+    "MAX_LINE_BYTES",
+    "Line",
+    "Record",
+    "TableRow",
+    "cut_short",
+    "find_subject_column",
+    "finite_number",
+    "iter_lines",
+    "iter_records",
+    "iter_table",
+    "no_data_rows",
+    "open_text",
+    "read_lines",
+]
 
 ID_COLUMNS = (
     "case id", "caseid", "case", "case_id", "patientid", "patient id", "patient_id", "patient",
@@ -113,20 +129,47 @@ def open_text(path: Path, context: LoadContext | None = None) -> IO[bytes]:
     return _open_binary(path, context.progress if context else None)
 
 
-def iter_lines(
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""The longest line a text reader accepts (16 MiB); a longer one is a ``LoadError`` naming it."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a text file: its number, its text without the newline, and whether it had one."""
+
+    number: int
+    text: str
+    terminated: bool
+
+
+def read_lines(
     path: Path,
     context: LoadContext | None = None,
     *,
     encoding: str = "utf-8",
-) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, text without newline)`` from a text file, gzip or not.
+    max_bytes: int = MAX_LINE_BYTES,
+) -> Iterator[Line]:
+    """Yield every ``Line`` of a text file, gzip/bz2 or not.
 
-    Bad encoding and truncated archives raise ``LoadError`` with the line number.
+    A line longer than ``max_bytes``, bad encoding and truncated archives raise
+    ``LoadError`` with the line number; no line longer than ``max_bytes`` is ever held in memory.
     """
     lineno = 0
     with open_text(path, context) as handle:
         try:
-            for lineno, raw in enumerate(handle, start=1):  # noqa: B007
+            while True:
+                raw = handle.readline(max_bytes + 1)
+                if not raw:
+                    break
+                lineno += 1
+                terminated = raw.endswith(b"\n")
+                if len(raw) > max_bytes and not terminated:
+                    raise LoadError(
+                        path,
+                        f"line longer than {max_bytes // (1024 * 1024)} MiB",
+                        line=lineno,
+                        hint="this is not a text table of this kind, or the line is corrupt; check the file and --kind",
+                    )
                 try:
                     text = raw.decode(encoding)
                 except UnicodeDecodeError as exc:
@@ -138,7 +181,7 @@ def iter_lines(
                     ) from None
                 if lineno == 1 and text.startswith("\ufeff"):
                     text = text[1:]
-                yield lineno, text.rstrip("\r\n")
+                yield Line(lineno, text.rstrip("\r\n"), terminated)
         except (EOFError, zlib.error, OSError) as exc:
             if isinstance(exc, LoadError):
                 raise
@@ -148,6 +191,109 @@ def iter_lines(
                 line=lineno + 1,
                 hint="download the file again",
             ) from None
+        except MemoryError:
+            raise LoadError(path, "out of memory reading this line", line=lineno + 1, hint="check the file") from None
+
+
+def iter_lines(
+    path: Path,
+    context: LoadContext | None = None,
+    *,
+    encoding: str = "utf-8",
+) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, text without newline)`` from a text file, gzip or not (see ``read_lines``)."""
+    for line in read_lines(path, context, encoding=encoding):
+        yield line.number, line.text
+
+
+def cut_short(path: Path, line: Line | Record, fields: int, width: int) -> LoadError | None:
+    """The error for a last record cut short (fewer than ``width`` fields and no final newline), else ``None``.
+
+    >>> str(cut_short(Path("g.tsv"), Line(3, "1\tA", False), 2, 16))
+    'g.tsv, line 3: the last record is cut short: 2 of 16 fields and no final newline (the file is incomplete: download it again)'
+    """
+    if fields < width and not line.terminated:
+        return LoadError(
+            path,
+            f"the last record is cut short: {fields} of {width} fields and no final newline",
+            line=line.number if isinstance(line, Line) else line.line,
+            hint="the file is incomplete: download it again",
+        )
+    return None
+
+
+def no_data_rows(path: Path, line: int, hint: str = "the file has a header only; a cut download? get it again") -> LoadError:
+    """The error for a source whose header is followed by no data row."""
+    return LoadError(path, "no data rows", line=line, hint=hint)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One delimited record: the line it starts on, its cells, and whether its last line ended with a newline."""
+
+    line: int
+    cells: list[str]
+    terminated: bool
+
+
+def iter_records(
+    path: Path,
+    context: LoadContext | None = None,
+    *,
+    delimiter: str = "\t",
+    first_line: int = 1,
+    comment: str | None = None,
+) -> Iterator[Record]:
+    """Yield the records of a CSV/TSV file from line ``first_line`` on, quoting understood.
+
+    Comment lines (starting with ``comment``) are skipped; a csv error (an over-long field,
+    a bad quote) is a ``LoadError`` naming the line.
+    """
+    state: dict[str, Any] = {"line": 0, "start": 0, "terminated": True}
+
+    def numbered() -> Iterator[str]:
+        for line in read_lines(path, context):
+            if line.number < first_line or (comment and line.text.startswith(comment)):
+                continue
+            state["line"] = line.number
+            state["terminated"] = line.terminated
+            yield line.text
+
+    reader = csv.reader(numbered(), delimiter=delimiter)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise LoadError(
+                path, f"unreadable {'tab' if delimiter == chr(9) else repr(delimiter)}-separated record ({exc})",
+                line=state["line"], hint="check the quoting and separator of this line",
+            ) from None
+        yield Record(state["line"], cells, state["terminated"])
+
+
+def finite_number(text: str, path: Path, *, line: int | None = None, field: str | None = None) -> float:
+    """``float(text)``, refusing a non-finite number (``inf``, ``-inf``, ``1e999``, ``Infinity``).
+
+    NaN comes back as NaN (a missing value to the caller); text that is no number raises
+    ``ValueError`` for the caller to reject or refuse; a non-finite number is a ``LoadError``
+    naming the file, line and column.
+
+    >>> finite_number(" 2.5", Path("t.csv"))
+    2.5
+    >>> finite_number("1e999", Path("t.csv"), line=3, field="age")
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.LoadError: t.csv, line 3, field 'age': '1e999' is not a finite number (write a finite value, or leave the cell empty / NA for a missing one)
+    """
+    value = float(text)
+    if math.isinf(value):
+        raise LoadError(
+            path, f"{text.strip()!r} is not a finite number", line=line, field=field,
+            hint="write a finite value, or leave the cell empty / NA for a missing one",
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -166,30 +312,26 @@ def iter_table(
     required: Sequence[str] = (),
     comment: str | None = None,
     header_line: int = 1,
-    ragged: bool = True,
+    ragged: bool = False,
+    allow_empty: bool = False,
 ) -> Iterator[TableRow]:
     """Yield the rows of a CSV/TSV file (gzip or not) as ``TableRow`` records.
 
     The header is line ``header_line`` (lines before it are skipped); ``required``
     columns must be in it, else ``LoadError`` names the missing ones and the columns
-    found (which also catches a wrong separator). With ``ragged`` short rows are padded
-    with empty cells, as HGNC's own downloads need; a row longer than the header is an
-    error naming its line.
+    found (which also catches a wrong separator). A row shorter or longer than the header
+    is an error naming its line (with ``ragged`` short rows are padded with empty cells),
+    and so is a last record cut short (fewer cells, no final newline) and a header with
+    no data row after it (unless ``allow_empty``).
     """
-    state = {"line": 0}
-
-    def numbered() -> Iterator[str]:
-        for lineno, text in iter_lines(path, context):
-            if lineno < header_line or (comment and text.startswith(comment)):
-                continue
-            state["line"] = lineno
-            yield text
-
     header: list[str] | None = None
-    for row in csv.reader(numbered(), delimiter=delimiter):
-        line = state["line"]
+    header_at = header_line
+    rows = 0
+    for record in iter_records(path, context, delimiter=delimiter, first_line=header_line, comment=comment):
+        row, line = record.cells, record.line
         if header is None:
             header = [h.strip() for h in row]
+            header_at = line
             missing = [c for c in required if c not in header]
             if missing:
                 shown = ", ".join(header[:8]) + (" ..." if len(header) > 8 else "")
@@ -213,9 +355,18 @@ def iter_table(
                 )
             row = row[: len(header)]
         if len(row) < len(header):
+            truncated = cut_short(path, record, len(row), len(header))
+            if truncated is not None:
+                raise truncated
             if not ragged:
-                raise LoadError(path, f"{len(row)} cells but the header has {len(header)} columns", line=line)
+                raise LoadError(
+                    path, f"{len(row)} cells but the header has {len(header)} columns", line=line,
+                    hint="every row needs a cell for every column (empty for missing)",
+                )
             row = row + [""] * (len(header) - len(row))
+        rows += 1
         yield TableRow(line, dict(zip(header, row, strict=True)))
     if header is None:
         raise LoadError(path, "the file is empty", line=1, hint="expected a header row")
+    if not rows and not allow_empty:
+        raise no_data_rows(path, header_at + 1)

@@ -30,7 +30,7 @@ from kg.core.files import delimiter_for
 from kg.core.namespaces import DCT, DOI, IGKG, PUBMED, STATO
 from loaders import _shapes as model
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import iter_table
+from loaders._tables import finite_number, iter_table
 from loaders._genes import gene_iri, resolver_for
 
 __all__ = ["LOADER", "METHOD_TERMS", "publication_iri"]
@@ -106,9 +106,9 @@ def _number(text: str, path: Path, line: int, column: str) -> float | None:
     if not text or text.lower() in ("na", "nan", "n/a", "-"):
         return None
     try:
-        return float(text)
+        return finite_number(text, path, line=line, field=column)
     except ValueError:
-        raise LoadError(path, f"not a number: {text!r}", line=line, field=column) from None
+        raise LoadError(path, f"not a number: {text!r}", line=line, field=column, hint="write a number, or NA for none") from None
 
 
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:

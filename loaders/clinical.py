@@ -29,10 +29,12 @@ without a code is reported as unmapped (namespace ``diagnosis``).
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
@@ -41,8 +43,9 @@ from kg.core.files import delimiter_for
 from kg.core.namespaces import IGKG, expand
 from loaders import _shapes as model
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import TableRow, iter_lines, iter_table
+from loaders._tables import TableRow, finite_number, iter_lines, iter_table
 from loaders._genes import resolver_for
+from loaders._matrices import CategoryBuffer
 
 __all__ = ["LOADER", "diagnosis_iri", "is_missing"]
 
@@ -189,6 +192,11 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         markers[column] = model.marker(context, column, shared, gene=gene)
     yield from shared
 
+    clinical = CategoryBuffer(
+        context, "clinical", kind="clinical", missing=_MISSING,
+        variables={h: "" for h in header if h != id_column and h not in markers and h.strip()},
+    )
+    marker_rows: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     for row in _chain(first, rows):
         report.records_read += 1
@@ -205,12 +213,17 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         triples: list[Triple] = []
         node = model.subject(context, subject_id, triples, cohort_node=cohort_node)
         triples += _facts(path, row, node, columns, stage_columns, report)
+        clinical.add(str(node), {h: " ".join(v.split()) for h, v in row.cells.items()})
+        marker_row: dict[str, object] = {"subject": str(node)}
+        if markers and context.columnar:
+            marker_rows.append(marker_row)
         for column, marker_node in markers.items():
             status = row.cells.get(column, "").strip()
             if not status:
                 continue
             try:
                 value = model.marker_value(status)
+                marker_row[column] = value
             except ValueError:
                 report.reject(
                     f"marker status {status!r} is neither positive, negative nor unknown; not loaded",
@@ -222,6 +235,21 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                 marker_node=marker_node, status=status, value=value,
             )
         yield from triples
+    clinical.close(report)
+    _write_markers(context, report, markers, marker_rows)
+
+
+def _write_markers(context: LoadContext, report: LoadReport, markers: dict[str, URIRef], rows: list[dict[str, object]]) -> None:
+    """The markers matrix: 1 positive, 0 negative, missing otherwise (markers with no status left out)."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows).reindex(columns=["subject", *markers])
+    kept = {c: str(markers[c]) for c in markers if frame[c].notna().any()}
+    if len(kept) < len(markers):
+        report.note(f"markers matrix: no status for {', '.join(c for c in markers if c not in kept)} (left out)")
+    if kept:
+        sink = context.matrix("markers", kind="markers", variables=kept)
+        sink.write(frame[["subject", *kept]].astype({c: "float64" for c in kept}))
 
 
 def _chain(first: TableRow, rest: Iterator[TableRow]) -> Iterator[TableRow]:
@@ -268,9 +296,11 @@ def _facts(
         if value is None:
             continue
         try:
-            number = float(value)
+            number = finite_number(value, path, line=row.line, field=columns[field])
         except ValueError:
             report.reject(f"not a number: {value!r}", line=row.line, field=columns[field])
+            continue
+        if math.isnan(number):  # NaN: missing
             continue
         triples.append((node, predicate, Literal(repr(number), datatype=XSD.double)))
     return triples

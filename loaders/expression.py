@@ -1,9 +1,11 @@
 """Gene expression matrices -> one ``igkg:ExpressionMeasurement`` per gene and sample.
 
 A matrix is CSV or TSV (by suffix, or option ``sep``), optionally gzip-compressed, laid
-out genes x samples (default; option ``layout=genes-by-samples``) or samples x genes
-(``layout=samples-by-genes``). The first column holds the row ids (or option
-``id_column``). Gene ids may be symbols, Entrez ids or Ensembl ids with or without a
+out genes x samples or samples x genes (first column ``ID``, genes as columns, as ImaGene
+writes it). The layout is detected from the ids (``detect_layout``: the axis whose ids
+resolve to genes in the store, else ...) and the decision is a note of the load report;
+option ``layout`` (``genes-by-samples`` / ``samples-by-genes``) overrides it. The first
+column holds the row ids (or option ``id_column``). Gene ids may be symbols, Entrez ids or Ensembl ids with or without a
 ``.version`` suffix (option ``gene_ids``: ``auto``, ``symbol``, ``entrez``, ``ensembl``);
 they go through the store's gene resolver, and an id that does not resolve is kept as
 ``igkg:geneIdentifier`` text and reported unmapped, never turned into a made-up gene IRI
@@ -23,8 +25,9 @@ naming the line and column.
 
 from __future__ import annotations
 
-import csv
+import itertools
 import logging
+import math
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,11 +40,11 @@ from kg.core.files import delimiter_for
 from kg.core.namespaces import IGKG
 from loaders import _shapes as model
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import iter_lines
+from loaders._tables import cut_short, finite_number, iter_records, no_data_rows
 from loaders._genes import ensembl_iri, gene_iri, resolver_for
 from loaders._matrices import TransposedBuffer, open_buffer
 
-__all__ = ["LOADER", "sample_rule"]
+__all__ = ["LOADER", "detect_layout", "sample_rule"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,16 +88,76 @@ def sample_rule(rule: str) -> Callable[[str], str | None]:
     raise ConfigError(f"unknown sample_rule {rule!r}; use identity, tcga or regex:<pattern>")
 
 
+_PEEK = 500
+"""Rows and columns looked at to tell the layout of a matrix from its ids."""
+
+
 def _records(path: Path, context: LoadContext, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    state = {"line": 0}
+    """``(line, cells)`` of every record; a last record with fewer cells than the header and no final newline is refused."""
+    width = 0
+    for record in iter_records(path, context, delimiter=delimiter):
+        if not width:
+            width = len(record.cells)
+        elif any(c.strip() for c in record.cells):
+            truncated = cut_short(path, record, len(record.cells), width)
+            if truncated is not None:
+                raise truncated
+        yield record.line, record.cells
 
-    def lines() -> Iterator[str]:
-        for lineno, text in iter_lines(path, context):
-            state["line"] = lineno
-            yield text
 
-    for cells in csv.reader(lines(), delimiter=delimiter):
-        yield state["line"], cells
+_GENE_HEADERS = re.compile(r"^(gene|genes|gene[ _]?(id|symbol|name)s?|symbol|hugo_symbol|entrez(_?gene)?(_?id)?|ensembl(_?gene)?(_?id)?|probe|id_ref)$", re.IGNORECASE)
+"""First-column headers that name gene ids (a genes x samples matrix)."""
+
+
+def detect_layout(
+    header_ids: list[str],
+    row_ids: list[str],
+    *,
+    rows_exhausted: bool,
+    is_gene: Callable[[str], bool],
+    to_subject: Callable[[str], str | None] | None = None,
+    id_header: str = "",
+) -> tuple[str, str]:
+    """``(layout, reason)``: which axis of a matrix holds the genes, decided from its ids.
+
+    ``header_ids`` are the headers of the data columns, ``row_ids`` the first cells of the
+    first rows (all rows when ``rows_exhausted``). In order: the axis whose ids resolve to
+    genes (``is_gene``: the store's gene table) more often; the one whose ids look like
+    Ensembl / Entrez ids; the other one than the axis the sample rule (``to_subject``, when
+    it is not the identity) maps; a first-column header naming genes (``gene``, ``symbol``
+    ...); a matrix of at least 20 rows with ten times as many columns as rows is samples x
+    genes; else genes x samples.
+
+    >>> detect_layout(["A2M", "AAAS"], ["LUNG1"], rows_exhausted=True, is_gene=lambda i: i in {"A2M", "AAAS"})[0]
+    'samples-by-genes'
+    >>> detect_layout(["S1", "S2"], ["ENSG00000175899", "ENSG00000094914"], rows_exhausted=True, is_gene=lambda i: False)[0]
+    'genes-by-samples'
+    """
+    columns, rows = header_ids[:_PEEK], row_ids[:_PEEK]
+
+    def shares(measure: Callable[[str], bool]) -> tuple[int, int, float, float]:
+        in_columns = sum(1 for i in columns if i and measure(i))
+        in_rows = sum(1 for i in rows if i and measure(i))
+        return in_columns, in_rows, in_columns / max(len(columns), 1), in_rows / max(len(rows), 1)
+
+    def looks(i: str) -> bool:
+        return bool(_ENSEMBL.match(i)) or i.isdigit()
+
+    for measure, what in ((is_gene, "resolve to genes"), (looks, "look like Ensembl / Entrez gene ids")):
+        in_columns, in_rows, share_columns, share_rows = shares(measure)
+        if max(share_columns, share_rows) >= 0.2 and share_columns != share_rows:
+            layout = "samples-by-genes" if share_columns > share_rows else "genes-by-samples"
+            return layout, f"{in_columns} of the first {len(columns)} column headers and {in_rows} of the first {len(rows)} row ids {what}"
+    if to_subject is not None:
+        in_columns, in_rows, share_columns, share_rows = shares(lambda i: to_subject(i) is not None)
+        if max(share_columns, share_rows) >= 0.2 and share_columns != share_rows:
+            layout = "genes-by-samples" if share_columns > share_rows else "samples-by-genes"
+            return layout, f"the sample rule maps {in_columns} of the first {len(columns)} column headers and {in_rows} of the first {len(rows)} row ids"
+    if _GENE_HEADERS.match(id_header.strip()):
+        return "genes-by-samples", f"no ids resolve to genes; the first column is headed {id_header.strip()!r}"
+    if rows_exhausted and len(row_ids) >= 20 and len(header_ids) >= 10 * len(row_ids):
+        return "samples-by-genes", f"no ids resolve to genes; {len(header_ids)} columns and {len(row_ids)} rows (more genes than samples)"
+    return "genes-by-samples", f"no ids resolve to genes; {len(header_ids)} columns and {'' if rows_exhausted else 'at least '}{len(row_ids)} rows: taken as genes x samples"
 
 
 def _number(text: str, path: Path, line: int, column: str) -> float | None:
@@ -102,12 +165,13 @@ def _number(text: str, path: Path, line: int, column: str) -> float | None:
     if value.lower() in _MISSING:
         return None
     try:
-        return float(value)
+        number = finite_number(value, path, line=line, field=column)
     except ValueError:
         raise LoadError(
             path, f"not a number: {value!r}", line=line, field=column,
             hint="expression cells must be numbers (NA or empty for missing); name annotation columns with annotation_columns",
         ) from None
+    return None if math.isnan(number) else number
 
 
 class _Genes:
@@ -155,14 +219,16 @@ class _Genes:
 
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     """Yield expression measurements, subjects and their links, row by row."""
-    layout = str(context.option("layout", "genes-by-samples")).lower()
-    if layout not in ("genes-by-samples", "samples-by-genes"):
-        raise ConfigError(f"option layout must be genes-by-samples or samples-by-genes, not {layout!r}")
+    given_layout = context.option("layout")
+    layout = str(given_layout or "auto").lower()
+    if layout not in ("auto", "genes-by-samples", "samples-by-genes"):
+        raise ConfigError(f"option layout must be auto, genes-by-samples or samples-by-genes, not {layout!r}")
     ids = str(context.option("gene_ids", "auto")).lower()
     if ids not in ("auto", "symbol", "entrez", "ensembl"):
         raise ConfigError(f"option gene_ids must be auto, symbol, entrez or ensembl, not {ids!r}")
     header_rows = int(context.option("header_rows", 1))
-    to_subject = sample_rule(str(context.option("sample_rule", "identity")))
+    rule = str(context.option("sample_rule", "identity"))
+    to_subject = sample_rule(rule)
     genes = _Genes(context, report, None if ids == "auto" else ids, path)
     records = _records(path, context, delimiter_for(path, context.option("sep")))
     first = next(records, None)
@@ -186,6 +252,28 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     cohort_node = model.cohort(context, str(cohort_name), shared) if cohort_name else None
     yield from shared
     data_columns = [i for i in range(len(header)) if i not in skip]
+    peeked: list[tuple[int, list[str]]] = []
+    for record in records:
+        peeked.append(record)
+        if len(peeked) >= _PEEK:
+            break
+    exhausted = len(peeked) < _PEEK
+    if not any(any(c.strip() for c in cells) for _, cells in peeked):
+        raise no_data_rows(path, header_line + header_rows)
+    records = itertools.chain(peeked, records)
+    if layout == "auto":
+        row_ids = [cells[id_index].strip() for _, cells in peeked if len(cells) > id_index and cells[id_index].strip()]
+        layout, reason = detect_layout(
+            [header[i] for i in data_columns], row_ids, rows_exhausted=exhausted,
+            is_gene=lambda i: genes.resolver.resolve(
+                i, genes.namespace or ("ensembl" if _ENSEMBL.match(i) else "entrez" if i.isdigit() else None)
+            ).ok,
+            to_subject=None if rule in ("", "identity") else to_subject,
+            id_header=header[id_index],
+        )
+        report.note(f"layout {layout} detected from the ids: {reason} (option layout overrides)")
+    else:
+        report.note(f"layout {layout} (option layout)")
     if layout == "genes-by-samples":
         yield from _genes_by_samples(path, context, report, header, data_columns, id_index, records, genes, to_subject, cohort_node)
     else:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from kg.core.errors import LoadError
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import iter_lines
+from loaders._tables import cut_short, no_data_rows, read_lines
 from loaders._genes import GeneRecord, gene_triples, normalise_ensembl, normalise_hgnc
 
 __all__ = ["LOADER", "read_gene_info"]
@@ -62,22 +62,27 @@ def read_gene_info(path: Path, context: LoadContext | None = None, report: LoadR
     """Yield one ``GeneRecord`` per row of the chosen taxon."""
     taxon = str(context.option("taxon", "9606")) if context is not None else "9606"
     header: list[str] | None = None
-    kept = 0
-    for lineno, text in iter_lines(path, context):
+    kept = rows = 0
+    for line in read_lines(path, context):
+        lineno, text = line.number, line.text
         if header is None:
             header = _parse_header(path, text)
             continue
         if not text.strip() or text.startswith("#"):
             continue
         cells = text.split("\t")
-        if len(cells) < 3 or len(cells) > len(header):
+        truncated = cut_short(path, line, len(cells), len(header))
+        if truncated is not None:
+            raise truncated
+        if len(cells) != len(header):
             raise LoadError(
                 path,
                 f"{len(cells)} tab-separated cells but the header has {len(header)} columns",
                 line=lineno,
                 hint="gene_info rows are tab-separated; check the file is not truncated or re-saved",
             )
-        row = dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True))
+        rows += 1
+        row = dict(zip(header, cells, strict=True))
         if report is not None:
             report.records_read += 1
         if taxon != "all" and row["tax_id"].strip() != taxon:
@@ -116,6 +121,8 @@ def read_gene_info(path: Path, context: LoadContext | None = None, report: LoadR
         )
     if header is None:
         raise LoadError(path, "the file is empty", line=1, hint="expected the '#tax_id' header line")
+    if not rows:
+        raise no_data_rows(path, 2)
     if report is not None and kept == 0 and report.records_read:
         report.note(f"no row has tax_id {taxon}; give --taxon (e.g. 10090) or --taxon all")
 

@@ -15,7 +15,6 @@ gives no Entrez id), see ``loaders._genes.gene_triples``.
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from kg.core.errors import LoadError
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import iter_lines
+from loaders._tables import cut_short, iter_lines, iter_records, no_data_rows
 from loaders._genes import GeneRecord, gene_triples, normalise_ensembl, normalise_hgnc
 
 __all__ = ["COLUMNS", "LOADER", "read_hgnc"]
@@ -156,17 +155,20 @@ def _rows(path: Path, context: LoadContext | None) -> Iterator[_Row]:
     HGNC rows may be shorter than the header (trailing empty cells dropped) or, when a
     release appends columns, longer; cells are matched to the header by position.
     """
-    state = {"line": 0}
-
-    def numbered() -> Iterator[str]:
-        for lineno, text in iter_lines(path, context):
-            state["line"] = lineno
-            if lineno > 1:
-                yield text
-
-    for cells in csv.reader(numbered(), delimiter="\t"):
-        if any(c.strip() for c in cells):
-            yield _Row(state["line"], cells)
+    width = 0
+    rows = 0
+    for record in iter_records(path, context, delimiter="\t"):
+        if not width:
+            width = len(record.cells)
+            continue
+        if any(c.strip() for c in record.cells):
+            truncated = cut_short(path, record, len(record.cells), width)
+            if truncated is not None:
+                raise truncated
+            rows += 1
+            yield _Row(record.line, record.cells)
+    if not rows:
+        raise no_data_rows(path, 2)
 
 
 def _reject(report: LoadReport | None, path: Path, reason: str, line: int, field: str) -> None:

@@ -23,6 +23,7 @@ from kg.core.namespaces import MESHV
 from loaders._mesh import Descriptor, descriptor_triples, hierarchy_triples, index_owners, mesh_year
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._tables import open_text
+from loaders._xml import xml_error
 
 __all__ = ["LOADER", "read_descriptors"]
 
@@ -71,8 +72,7 @@ def read_descriptors(path: Path, context: LoadContext | None, report: LoadReport
                 root.clear()
             yield descriptor
     except ParseError as exc:
-        line = exc.position[0] if getattr(exc, "position", None) else None
-        raise LoadError(path, f"XML syntax error: {exc}", line=line, hint="the file is cut or not XML") from None
+        raise xml_error(path, exc) from None
     except (EOFError, zlib.error, OSError) as exc:
         if isinstance(exc, LoadError):
             raise

@@ -51,7 +51,7 @@ from kg.core.errors import LoadError
 from kg.core.files import sha256
 from kg.core.namespaces import IGKG, PROV
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import TableRow, find_subject_column, iter_table
+from loaders._tables import TableRow, find_subject_column, finite_number, iter_table
 from loaders._ibsi import feature_node
 from loaders._shapes import FeatureName, cohort, feature_name, measurement, subject
 from loaders.pyradiomics import Settings, file_node, image_stem
@@ -216,13 +216,13 @@ def _read_cases(path: Path, context: LoadContext, report: LoadReport) -> list[Ba
                 case.missing += 1
                 continue
             try:
-                value = float(text)
+                value = finite_number(text, path, line=row.line, field=column)
             except ValueError:
                 raise LoadError(
                     path, f"feature value {text!r} is not a number", line=row.line, field=column,
                     hint="feature cells hold numbers; pyradiomics writes a missing value as nan or an empty cell",
                 ) from None
-            if not math.isfinite(value):
+            if math.isnan(value):
                 case.missing += 1
                 continue
             case.features[name] = value

@@ -33,7 +33,7 @@ from kg.core.errors import LoadError
 from kg.core.files import delimiter_for
 from kg.core.namespaces import IGKG
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import find_subject_column, iter_table
+from loaders._tables import find_subject_column, finite_number, iter_table
 from loaders._ibsi import feature_node
 from loaders._matrices import CategoryBuffer, open_buffer
 from loaders._shapes import (
@@ -125,14 +125,15 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                 missing += 1
                 continue
             try:
-                value = float(text)
+                value = finite_number(text, path, line=row.line, field=header)
             except ValueError:
                 raise LoadError(
                     path, f"feature value {text!r} is not a number", line=row.line, field=header,
                     hint="feature cells hold numbers; leave a missing value empty",
                 ) from None
-            if not math.isfinite(value):
-                raise LoadError(path, f"feature value {text!r} is not finite", line=row.line, field=header)
+            if math.isnan(value):
+                missing += 1
+                continue
             measurement(
                 context, triples, key=("table", source_key, subject_id, header),
                 feature=feature, subject_node=node, value=value,
@@ -157,7 +158,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             text = row.cells[header].strip()
             if text.lower() in _MISSING:
                 continue
-            triples += _subject_fact(context, node, subject_id, source_key, header, text)
+            triples += _subject_fact(context, node, subject_id, source_key, header, text, (path, row.line))
         yield from triples
     feature_matrix.close()
     marker_matrix.close()
@@ -167,13 +168,13 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
 
 
 def _subject_fact(
-    context: LoadContext, node: URIRef, subject_id: str, source_key: str, header: str, text: str
+    context: LoadContext, node: URIRef, subject_id: str, source_key: str, header: str, text: str, where: tuple[Path, int],
 ) -> list[Triple]:
     if _SEX.match(header):
         return [(node, IGKG.sex, Literal(_SEX_VALUES.get(text.lower(), text.lower())))]
     if _SMOKING.match(header):
         return [(node, IGKG.smokingStatus, Literal(text))]
-    number = _number(text)
+    number = _number(text, where[0], where[1], header)
     if _AGE.match(header) and number is not None:
         return [(node, IGKG.ageAtDiagnosis, Literal(repr(number), datatype=XSD.double))]
     observation = context.mint("clinical-observation", source_key, subject_id, header)
@@ -189,12 +190,12 @@ def _subject_fact(
     return out
 
 
-def _number(text: str) -> float | None:
+def _number(text: str, path: Path, line: int, header: str) -> float | None:
     try:
-        value = float(text)
+        value = finite_number(text, path, line=line, field=header)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    return None if math.isnan(value) else value
 
 
 LOADER = Loader(

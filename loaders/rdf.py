@@ -16,6 +16,7 @@ from kg.core.errors import LoadError
 from kg.core.terms import from_oxigraph
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._tables import open_text
+from loaders._xml import check_entity_expansion
 
 __all__ = ["LOADER", "rdf_format"]
 
@@ -52,9 +53,14 @@ def rdf_format(path: Path) -> ox.RdfFormat:
 
 
 def open_rdf(path: Path):  # noqa: ANN201 - a binary file object
-    """Open an RDF file for reading, looking through gzip."""
+    """Open an RDF file for reading, looking through gzip.
+
+    RDF/XML whose DTD entities expand without bound is refused first (``loaders._xml``).
+    """
     if not path.is_file():
         raise LoadError(path, "file not found", hint="check the path")
+    if rdf_format(path) == ox.RdfFormat.RDF_XML:
+        check_entity_expansion(path)
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
 
 
@@ -74,6 +80,8 @@ def syntax_error(path: Path, exc: Exception) -> LoadError:
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     """Yield every triple of the file (quads lose their graph: one source, one graph)."""
     fmt = rdf_format(path)
+    if fmt == ox.RdfFormat.RDF_XML:
+        check_entity_expansion(path)
     with open_text(path, context) if not path.name.lower().endswith(".gz") else open_rdf(path) as handle:
         try:
             for quad in ox.parse(handle, fmt):

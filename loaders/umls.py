@@ -8,13 +8,15 @@ and every row ends with ``|``; a release may lack the final newline:
 - MRSTY: CUI TUI STN STY ATUI CVF
 - MRREL: CUI1 AUI1 STYPE1 REL CUI2 AUI2 STYPE2 RELA RUI SRUI SAB SL RG DIR SUPPRESS CVF
 
-Each CUI becomes an ``igkg:Concept`` (``http://identifiers.org/umls/C...``) with
-``rdfs:label``/``skos:prefLabel`` (the preferred English string: TS=P, STT=PF, ISPREF=Y),
-``skos:altLabel`` for its other unsuppressed strings in the chosen languages (option
-``languages``, default ``ENG``), ``igkg:semanticType`` to the TUI
+Each CUI becomes an ``igkg:Concept`` (``http://identifiers.org/umls/C...``) with one
+``rdfs:label`` and ``skos:prefLabel``: its preferred English string (TS=P, STT=PF,
+ISPREF=Y) when it has one, else its preferred string in another language, always with the
+language tag of the row's LAT (``@en``, ``@fr``, ``@de`` ...); every other unsuppressed
+string is a ``skos:altLabel`` with its tag. All languages are kept unless option
+``languages`` (LAT codes, ``ENG,FRE``) restricts them. ``igkg:semanticType`` goes to the TUI
 (``http://identifiers.org/umls.sty/T047``), and ``skos:exactMatch`` to the standard IRI
-of each source code it contains (MSH -> MeSH, NCI -> NCIt, SNOMEDCT_US, OMIM, HPO, GO,
-MEDGEN ...). Concepts with a disorder semantic type are also typed ``igkg:Disease``.
+of each source code it contains (MSH and its translations MSHFRE, MSHGER ... -> the MeSH
+descriptor, NCI -> NCIt, SNOMEDCT_US, OMIM, HPO, GO, MEDGEN ...). Concepts with a disorder semantic type are also typed ``igkg:Disease``.
 From MRREL the hierarchy is kept (option ``relations``, default ``PAR,CHD,RB,RN``) as
 ``skos:broader`` (REL is the relation of CUI2 to CUI1: ``PAR`` = CUI2 is a parent of
 CUI1), and ``RO`` as ``skos:related`` when asked for.
@@ -25,6 +27,7 @@ UMLS content is licensed: igkg ships none; this loader reads the user's own rele
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,7 +56,14 @@ SOURCES: dict[str, str] = {
 DISORDER_TYPES = frozenset({"T019", "T020", "T037", "T046", "T047", "T048", "T049", "T050", "T190", "T191"})
 """TUIs of the UMLS 'Disorders' group that denote diseases (findings and signs left out)."""
 
-_LANG = {"ENG": "en", "FRE": "fr", "GER": "de", "SPA": "es", "ITA": "it", "DUT": "nl", "POR": "pt", "JPN": "ja"}
+_LANG = {
+    "ARA": "ar", "BAQ": "eu", "CHI": "zh", "CZE": "cs", "DAN": "da", "DUT": "nl", "ENG": "en", "EST": "et",
+    "FIN": "fi", "FRE": "fr", "GER": "de", "GRE": "el", "HEB": "he", "HUN": "hu", "ITA": "it", "JPN": "ja",
+    "KOR": "ko", "LAV": "lv", "LIT": "lt", "NOR": "no", "POL": "pl", "POR": "pt", "RUS": "ru", "SCR": "hr",
+    "SPA": "es", "SWE": "sv", "TUR": "tr", "UKR": "uk",
+}
+"""UMLS LAT (ISO 639-2/B, as MRCONSO writes it) -> the BCP 47 tag of its strings."""
+_MESH_TRANSLATION = re.compile(r"^MSH[A-Z]{3}$")
 _BROADER = {"PAR": False, "RB": False, "CHD": True, "RN": True}  # True: CUI2 is the narrower one
 _FILES = {"MRCONSO": 18, "MRSTY": 6, "MRREL": 16}
 
@@ -65,10 +75,12 @@ def code_iri(sab: str, code: str) -> URIRef | None:
     rdflib.term.URIRef('http://id.nlm.nih.gov/mesh/D009369')
     >>> code_iri("HPO", "HP:0001250")
     rdflib.term.URIRef('http://purl.obolibrary.org/obo/HP_0001250')
+    >>> code_iri("MSHFRE", "D009369")
+    rdflib.term.URIRef('http://id.nlm.nih.gov/mesh/D009369')
     >>> code_iri("MDR", "10000001") is None
     True
     """
-    prefix = SOURCES.get(sab)
+    prefix = SOURCES.get(sab) or ("mesh" if _MESH_TRANSLATION.match(sab) else None)
     code = code.strip()
     if prefix is None or not code or code == "NOCODE":
         return None
@@ -99,6 +111,23 @@ def _rows(path: Path, context: LoadContext, name: str) -> Iterator[tuple[int, li
         yield lineno, cells
 
 
+def _labels(cui: str | None, strings: list[tuple[int, str, str]], labelled: set[str]) -> Iterator[Triple]:
+    """One concept's labels from its ``(rank, string, tag)``: the best-ranked string (English
+    first) as ``rdfs:label`` and ``skos:prefLabel``, the others as ``skos:altLabel``, each with
+    its language tag. A concept met again (an unsorted file) gets altLabels only."""
+    if cui is None or not strings:
+        return
+    node = UMLS[cui]
+    best = max(strings, key=lambda s: s[0]) if cui not in labelled else None
+    if best is not None:
+        labelled.add(cui)
+        yield node, RDFS.label, Literal(best[1], lang=best[2])
+        yield node, SKOS.prefLabel, Literal(best[1], lang=best[2])
+    for _, string, tag in dict.fromkeys((0, s, t) for _, s, t in strings):
+        if best is None or (string, tag) != (best[1], best[2]):
+            yield node, SKOS.altLabel, Literal(string, lang=tag)
+
+
 def _find(folder: Path, name: str) -> Path | None:
     for candidate in (folder / f"{name}.RRF", folder / f"{name}.RRF.gz", folder / "META" / f"{name}.RRF"):
         if candidate.is_file():
@@ -113,35 +142,39 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     conso = _find(path, "MRCONSO")
     if conso is None:
         raise LoadError(path, "no MRCONSO.RRF in this folder", hint="give the META folder of a UMLS release")
-    languages = {x.strip().upper() for x in str(context.option("languages", "ENG")).split(",") if x.strip()}
+    languages = {x.strip().upper() for x in str(context.option("languages", "") or "").split(",") if x.strip()}
+    if languages - set(_LANG) - {"ALL"}:
+        report.note(f"languages {', '.join(sorted(languages - set(_LANG)))} are not LAT codes igkg knows; tagged by their first two letters")
+    keep_all = not languages or "ALL" in languages
     relations = {x.strip().upper() for x in str(context.option("relations", "PAR,CHD,RB,RN")).split(",") if x.strip()}
     unknown = relations - set(_BROADER) - {"RO"}
     if unknown:
         raise ConfigError(f"option relations: unknown REL value(s) {', '.join(sorted(unknown))}; use PAR, CHD, RB, RN, RO")
 
-    preferred: dict[str, tuple[int, str]] = {}
-    seen: set[str] = set()
+    # MRCONSO is sorted by CUI: a concept's strings are gathered and labelled when the next
+    # concept starts, so memory holds one concept's strings, never the release's.
+    group: list[tuple[int, str, str]] = []
+    group_cui: str | None = None
+    labelled: set[str] = set()
     for _, c in _rows(conso, context, "MRCONSO"):
         report.records_read += 1
         cui, lat, ts, stt, ispref, sab, code, string, suppress = c[0], c[1], c[2], c[4], c[6], c[11], c[13], c[14], c[16]
         node = UMLS[cui]
-        if cui not in seen:
-            seen.add(cui)
-            yield node, RDF.type, IGKG.Concept
+        if cui != group_cui:
+            yield from _labels(group_cui, group, labelled)
+            group, group_cui = [], cui
+            if cui not in labelled:
+                yield node, RDF.type, IGKG.Concept
         target = code_iri(sab, code)
         if target is not None:
             yield node, SKOS.exactMatch, target
-        elif sab not in SOURCES:
+        else:
             report.unmapped_id("umls-source", sab)
-        if lat not in languages or suppress in ("O", "E", "Y"):
+        if (not keep_all and lat not in languages) or suppress in ("O", "E", "Y"):
             continue
         rank = (lat == "ENG") * 8 + (ts == "P") * 4 + (stt == "PF") * 2 + (ispref == "Y")
-        if cui not in preferred or rank > preferred[cui][0]:
-            preferred[cui] = (rank, string)
-        yield node, SKOS.altLabel, Literal(string, lang=_LANG.get(lat, lat.lower()[:2]))
-    for cui, (_, string) in preferred.items():
-        yield UMLS[cui], RDFS.label, Literal(string, lang="en")
-        yield UMLS[cui], SKOS.prefLabel, Literal(string, lang="en")
+        group.append((rank, string, _LANG.get(lat, lat.lower()[:2])))
+    yield from _labels(group_cui, group, labelled)
 
     sty = _find(path, "MRSTY")
     if sty is None:
@@ -183,7 +216,7 @@ LOADER = Loader(
     description="UMLS release folder (MRCONSO.RRF, MRSTY.RRF, MRREL.RRF): concepts, synonyms, semantic types, crosswalks to MeSH/NCIt/SNOMED CT/OMIM/HPO (options languages, relations)",
     parse=parse,
     patterns=("meta", "umls*"),
-    version="1",
+    version="2",
     accepts_directory=True,
     options=("languages", "relations"),
 )

@@ -113,7 +113,7 @@ def test_rows_public_tables_get_wrong() -> None:
     assert all(r.ibsi_code is None for (c, _), r in table.items() if c == "shape2D")
 
 
-def test_feature_node_carries_code_on_the_original_image_only() -> None:
+def test_filtered_feature_carries_the_code_of_its_base_feature() -> None:
     triples: list = []
     context = LoadContext()
     node = feature_node(context, "wavelet-LLH_firstorder_Mean", triples)
@@ -121,5 +121,10 @@ def test_feature_node_carries_code_on_the_original_image_only() -> None:
     assert (node, IGKG.baseFeature, base) in triples
     assert (base, SKOS.notation, Literal("Q4LE")) in triples
     assert (base, IGKG.roClass, RADO["Q4LE"]) in triples
-    assert not [t for t in triples if t[0] == node and t[1] == SKOS.notation]
+    assert [o for s, p, o in triples if s == node and p == SKOS.notation] == [Literal("Q4LE")]
+    assert not [t for t in triples if t[0] == node and t[1] == IGKG.roClass]
     assert (node, IGKG.imageType, Literal("wavelet-LLH")) in triples
+    # a feature IBSI does not define gets no code on any image
+    other: list = []
+    filtered = feature_node(context, "log-sigma-1-0-mm-3D_firstorder_TotalEnergy", other)
+    assert not [t for t in other if t[1] == SKOS.notation and t[0] == filtered]
