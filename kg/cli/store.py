@@ -36,6 +36,8 @@ def load(
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Loader option KEY=VALUE (repeatable; the kinds above list theirs).")] = None,
     report_file: Annotated[Optional[Path], typer.Option("--report", help="Write the load reports as JSON here.")] = None,
     values: Annotated[str, typer.Option("--values", help="Where measured values go: rdf (triples), columnar (Parquet matrices; the graph keeps the entities) or both.")] = "both",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace the loaded source of this kind and file name even if it came from another folder, or if the new version has less than half its records.")] = False,
+    source_name: Annotated[Optional[str], typer.Option("--source-name", help="Name the source (instead of the file name): a later load with the same name replaces it. One source per load.")] = None,
 ) -> None:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -48,6 +50,8 @@ def load(
         if not sep:
             fail(IgkgError(f"--option takes KEY=VALUE, got {item!r}"))
         options[key.strip().replace("-", "_")] = value
+    if source_name is not None and len(sources) > 1:
+        fail(IgkgError(f"--source-name names one source; {len(sources)} files were given"))
     reports = []
     try:
         with open_graph(ctx) as kg:
@@ -63,7 +67,10 @@ def load(
                     disable=not console.is_terminal,
                 ) as bar:
                     task = bar.add_task(source.name, total=size)
-                    report = kg.load(source, kind=kind, progress=lambda n: bar.advance(task, n), values=values, **options)
+                    report = kg.load(
+                        source, kind=kind, progress=lambda n: bar.advance(task, n), values=values,
+                        replace=replace, source_name=source_name, **options,
+                    )
                 if report.kind in ("clinical", "radiomics-csv", "maf") and not report.skipped:
                     note_conflicts(kg, report)
                 reports.append(report)

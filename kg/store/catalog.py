@@ -54,17 +54,17 @@ def source_key_query() -> str:
     return f"SELECT ?g WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?g <{IGKG.sourceKey}> ?key }} }}"
 
 
-SOURCE_VERSIONS_QUERY = f"""SELECT ?g ?key ?fingerprint ?input ?lookups ?path ?file ?triples WHERE {{
+SOURCE_VERSIONS_QUERY = f"""SELECT ?g ?key ?fingerprint ?input ?lookups ?path ?file ?triples ?records WHERE {{
   GRAPH <{CATALOG_GRAPH}> {{
     ?g <{IGKG.sourceKey}> ?key ; <{IGKG.fingerprint}> ?fingerprint ; <{VOID.triples}> ?triples .
-    FILTER(?key = ?base || STRSTARTS(?key, CONCAT(?base, "~")))
+    OPTIONAL {{ ?g <{IGKG.recordsRead}> ?records }}
     OPTIONAL {{ ?g <{IGKG.inputFingerprint}> ?input }}
     OPTIONAL {{ ?g <{IGKG.lookupDigests}> ?lookups }}
     OPTIONAL {{ ?g <{IGKG.sourcePathDigest}> ?path }}
     OPTIONAL {{ ?g <{DCT.source}> ?file }}
   }} }} ORDER BY ?key"""
-"""The catalogued versions of the sources whose key is ``?base`` or ``?base~<path digest>``
-(files of one kind and name from different folders), bound as ``?base``."""
+"""Every catalogued source version with what a new load compares it by (fingerprints, lookup
+digests, path digest, size); ``KnowledgeGraph.load`` keeps those of one source key."""
 
 
 def mark_pending(graph: str, started: str) -> str:

@@ -4,9 +4,15 @@ Every source is loaded into its own named graph, whose IRI carries a fingerprint
 input (file checksum, loader kind and version, options): named graphs are immutable
 versions. A catalog graph records each version's provenance (PROV-O, DCAT, VoID). A load
 writes the new version with Oxigraph's fast bulk path and then switches the catalog in
-one transaction; a graph under ``GRAPH_BASE`` that the catalog does not list is the
-remains of an interrupted load and is removed when the store is next opened for writing.
-So a load is atomic: the store holds the old source or the new one, never a half.
+one transaction. A load first marks its new graph as pending in the catalog; the switch
+removes the mark. A pending graph the catalog does not list (a load killed mid-way, an old
+version or a dropped source not yet deleted) is hidden and deleted in small interruptible
+chunks by recovery; no other graph is ever removed by it. So a load is atomic: the store
+holds the old source or the new one, never a half.
+
+A source is identified by its kind, its file name (or ``source_name``) and the folder it was
+loaded from: a file of the same kind and name from another folder is a second source
+(``<kind>/<name>~<path digest>``) unless ``replace=True`` says it replaces the first.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import itertools
 import json
 import logging
 import os
+import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -35,13 +43,50 @@ from kg.core.settings import Settings
 from kg.core.version import __version__
 from kg.query.binding import bind_values
 from kg.query.results import solutions_to_dataframe, triples_to_graph
-from kg.store.catalog import CATALOG_QUERY, SourceVersion, delete_record, graph_iri, record_update, source_key_query
+from kg.store.catalog import (
+    CATALOG_QUERY,
+    SOURCE_VERSIONS_QUERY,
+    SourceVersion,
+    clear_pending,
+    delete_record,
+    graph_iri,
+    mark_pending,
+    pending_graphs_query,
+    record_update,
+    source_key_query,
+)
 from kg.store.export import export_store
 from kg.store.spool import TripleSpool
 
 __all__ = ["KnowledgeGraph", "Stats"]
 
 logger = logging.getLogger(__name__)
+
+_REMOVE_CHUNK = 20_000
+"""Quads deleted per step when a graph is removed (each step is short, so Ctrl-C acts between them)."""
+_OPEN_BUDGET = 3.0
+"""Seconds an opening store spends deleting hidden leftovers; the rest goes at later writes."""
+_LOAD_CHUNK = 200_000
+"""Quads parsed and written per step of a native RDF load (Ctrl-C acts between steps)."""
+_DROP_BUDGET = 2.0
+"""Seconds ``drop`` spends deleting the dropped graph before returning (it is hidden at once)."""
+SPOOL_FOLDER = "spool"
+"""The folder inside an on-disk store where loads spool their triples (cleared on recovery)."""
+
+
+@dataclass(frozen=True)
+class _Catalogued:
+    """One catalogued version of a source, as ``load`` compares it with a new one."""
+
+    graph: str
+    key: str
+    fingerprint: str
+    input_fingerprint: str | None
+    lookups: dict[str, str]
+    path_digest: str | None
+    file: str | None
+    triples: int
+    records: int
 
 
 @dataclass(frozen=True)
@@ -96,7 +141,7 @@ class KnowledgeGraph:
         else:
             self._store = _open_oxigraph(self.location, read_only)
             if not read_only:
-                self.recover()
+                self.recover(budget=_OPEN_BUDGET)
 
     def close(self) -> None:
         """Flush and release the store (the on-disk lock, or a backend's connections, with it)."""
@@ -139,24 +184,80 @@ class KnowledgeGraph:
                 self._dataset.bind(prefix, uri, override=True, replace=True)
         return self._dataset
 
-    def recover(self) -> list[str]:
-        """Remove igkg graphs the catalog does not list (the remains of interrupted loads); returns them.
+    def recover(self, *, budget: float | None = None) -> list[str]:
+        """Delete what interrupted igkg loads and drops left behind; returns the graphs deleted.
 
-        An embedded store does this whenever it is opened for writing.
+        Only graphs carrying igkg's pending-load mark that the catalog does not list are
+        deleted (a load killed before its catalog switch, an old version or a dropped source
+        not yet deleted); a graph written by anyone else, even under igkg's graph space, is
+        kept. Also clears the spool files of interrupted loads and the data plane's
+        uncommitted files. ``budget`` bounds the seconds spent deleting (the rest stays hidden
+        and goes next time); an embedded store does this with a few seconds whenever it is
+        opened for writing.
         """
         self._require_writable()
-        catalogued = set(self._catalogued_graphs())
-        removed = []
-        for graph in list(self._store.named_graphs()):
-            if not isinstance(graph, ox.NamedNode):
-                continue
-            iri = graph.value
-            if iri.startswith(GRAPH_BASE) and iri != CATALOG_GRAPH and iri not in catalogued:
-                logger.warning("removing %s, left by an interrupted load", iri)
-                self._store.remove_graph(graph)
-                removed.append(iri)
+        removed = self._collect_garbage(budget)
+        self._clear_spool()
         self._recover_matrices()
         return removed
+
+    def _pending_graphs(self) -> list[str]:
+        return [row["g"].value for row in self._store.query(pending_graphs_query()) if isinstance(row["g"], ox.NamedNode)]
+
+    def _collect_garbage(self, budget: float | None) -> list[str]:
+        """Delete pending, uncatalogued graphs (within ``budget`` seconds when given)."""
+        pending = self._pending_graphs()
+        if not pending:
+            return []
+        catalogued = set(self._catalogued_graphs())
+        deadline = None if budget is None else time.monotonic() + budget
+        removed = []
+        for iri in pending:
+            if iri in catalogued:  # committed: only the mark is left
+                self._store.update(clear_pending(iri))
+                continue
+            logger.info("deleting %s (an interrupted load, an old version or a dropped source)", iri)
+            if not self._remove_graph(iri, deadline):
+                logger.info("%s is hidden; the rest of it is deleted at the next write", iri)
+                break
+            self._store.update(clear_pending(iri))
+            removed.append(iri)
+        return removed
+
+    def _remove_graph(self, graph: str, deadline: float | None = None) -> bool:
+        """Delete ``graph`` in short steps (Ctrl-C acts between them); False when ``deadline`` came first."""
+        node = ox.NamedNode(graph)
+        if not isinstance(self._store, ox.Store):  # a server drops a graph in one request
+            if self._store.contains_named_graph(node):
+                self._store.remove_graph(node)
+            return True
+        with _naming(self.location, "cannot delete a graph in the store at"):
+            while True:
+                chunk = list(itertools.islice(self._store.quads_for_pattern(None, None, None, node), _REMOVE_CHUNK))
+                if not chunk:
+                    break
+                for quad in chunk:
+                    self._store.remove(quad)
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+            if self._store.contains_named_graph(node):
+                self._store.remove_graph(node)
+        return True
+
+    def _spool_dir(self) -> Path | None:
+        """``<store>/spool`` for an on-disk store (a killed load's spool is cleared on recovery)."""
+        if self._remote or self.location is None:
+            return None
+        return Path(self.location) / SPOOL_FOLDER
+
+    def _clear_spool(self) -> None:
+        folder = self._spool_dir()
+        if folder is None or not folder.is_dir():
+            return
+        for leftover in folder.glob("igkg-*"):
+            logger.info("removing %s, the spool of an interrupted load", leftover)
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
     # ------------------------------------------------------------------ columnar data plane
     @property
@@ -414,9 +515,20 @@ class KnowledgeGraph:
         progress: Callable[[int], None] | None = None,
         lookups: Mapping[str, Callable[[], Any]] | None = None,
         values: str = "both",
+        replace: bool = False,
+        source_name: str | None = None,
         **options: Any,
     ) -> Any:
         """Load one source file (or folder) into its own named graph; returns its ``LoadReport``.
+
+        A source is its kind plus its file name (or ``source_name``) plus the folder it comes
+        from. Loading the same path again replaces its version; a file of that kind and name
+        from another folder becomes a second source (key ``<kind>/<name>~<path digest>``)
+        unless ``replace`` (the user means it) or the same ``source_name`` says it replaces
+        the first. A new version with fewer than half the records of the one it replaces is
+        refused unless ``replace``. The report's notes say what was replaced. The version
+        fingerprint covers the content of the lookups the mapping used (the genes loaded),
+        so a reload after they changed re-maps.
 
         ``values`` says where measured values go: ``both`` (per-value triples and the columnar
         data plane), ``rdf`` (triples only) or ``columnar`` (the entity layer in the graph,
@@ -426,7 +538,8 @@ class KnowledgeGraph:
         changed one replaces the previous version atomically. ``options`` are the loader's
         own (``Loader.options``); ``None`` values count as not given.
 
-        :raises LoadError: the file is missing or unreadable, or its content is wrong (the store is unchanged).
+        :raises LoadError: the file is missing or unreadable, its content is wrong, or it would
+            shrink its source by more than half without ``replace`` (the store is unchanged).
         :raises ConfigError: an option the loader does not declare (the message lists those it does).
         """
         from loaders import LoadContext, LoadReport, get_loader, infer_kind
@@ -456,7 +569,7 @@ class KnowledgeGraph:
         # source key (runs with other settings coexist), ``inputs_digest`` of the fingerprint.
         variant_key = loader.variant(source, options) if loader.variant is not None else None
         inputs_digest = loader.inputs_digest
-        fingerprint = hashlib.sha256(
+        input_fingerprint = hashlib.sha256(
             json.dumps(
                 {"sha256": sha, "kind": kind, "version": loader.version, "options": _option_identity(options), "base": base,
                  "values": values,
@@ -466,37 +579,72 @@ class KnowledgeGraph:
                 default=str,
             ).encode()
         ).hexdigest()
-        key = f"{kind}/{source.name}" + (f"/{variant_key}" if variant_key else "")
+        name = source.name if source_name is None else str(source_name).strip()
+        if not name or "/" in name or "~" in name:
+            raise ConfigError(f"a source name is one word without '/' or '~', not {source_name!r}")
+        base_key = f"{kind}/{name}" + (f"/{variant_key}" if variant_key else "")
+        path_digest = _path_digest(source)
+        versions = self._source_versions(base_key)
+        key, old = _choose_version(
+            versions, base_key, path_digest, source.resolve().as_uri(), named=source_name is not None, replace=replace
+        )
         report = LoadReport(source=str(source), kind=kind)
+        for version in [old] if old is not None else versions:
+            if self._is_current(version, input_fingerprint):
+                report.graph = version.graph
+                report.skipped = True
+                if version.key != key:
+                    report.note(f"the same content is already loaded as {version.key} (from another folder)")
+                logger.info("%s is unchanged; nothing to do", source)
+                return report
+        if old is None and key != base_key:
+            report.note(
+                f"another {name} of kind {kind} (from another folder) is loaded as {base_key}; this one is kept "
+                f"beside it as {key} (give --replace to replace {base_key} instead)"
+            )
+        started = utc_now()
+        fingerprint = input_fingerprint
         graph = graph_iri(key, fingerprint)
         report.graph = graph
-        if self._current_graph(key) == graph:
-            report.skipped = True
-            logger.info("%s is unchanged; nothing to do", source)
-            return report
-        started = utc_now()
-        session = self._matrix_session(key, graph, source) if values != "rdf" else None
+        # A re-map (same input, other lookups) must not reuse the old version's matrix file names.
+        remap = old is not None and old.input_fingerprint == input_fingerprint
+        matrix_version = hashlib.sha256((input_fingerprint + started).encode()).hexdigest() if remap else fingerprint
+        session = self._matrix_session(key, graph_iri(key, matrix_version), source) if values != "rdf" else None
+        used: dict[str, str] = {}
         context = LoadContext(
             options=options,
             base=base,
             progress=progress,
-            lookups={**self.lookups(), **(lookups or {})},
+            lookups={**self._tracked_lookups(used), **(lookups or {})},
             values=values,
             matrices=session,
         )
         try:
             if kind == "rdf":
                 self._load_rdf_native(source, graph, report)
+                self._refuse_shrink(source, report, old, replace)
             else:
-                with TripleSpool() as spool:
+                with TripleSpool(self._spool_dir()) as spool:
                     spool.write_all(loader.parse(source, context, report), report)
+                    fingerprint = _with_lookups(input_fingerprint, used)
+                    graph = graph_iri(key, fingerprint)
+                    report.graph = graph
+                    if old is not None and old.graph == graph:  # the lookups were as before after all
+                        if session is not None:
+                            session.abort()
+                        report.skipped = True
+                        return report
+                    self._refuse_shrink(source, report, old, replace)
                     self._bulk_load(spool.path, graph)
             matrices = tuple(session.prepare()) if session is not None else ()
+            if old is not None:
+                moved = "" if old.path_digest in (None, path_digest) else ", from another folder"
+                report.note(f"replaces {old.key} ({old.records} records, {old.triples} triples{moved}; {old.graph})")
             self._commit(
                 SourceVersion(
                     key=key, graph=graph, kind=kind, loader_version=loader.version, fingerprint=fingerprint,
                     report=report, started=started, file=source, sha=sha, options={**options, "values": values},
-                    matrices=matrices,
+                    matrices=matrices, input_fingerprint=input_fingerprint, lookup_digests=used, path_digest=path_digest,
                 ),
                 session,
             )
@@ -515,12 +663,74 @@ class KnowledgeGraph:
         return MatrixSession(self.data_plane, key, graph.rsplit("/", 1)[-1], origin=origin)
 
     def _discard_uncommitted(self, graph: str) -> None:
-        """Remove ``graph`` after a failed load unless the catalog already lists it."""
+        """Delete ``graph`` after a failed load unless the catalog already lists it: at most a few
+        seconds' worth (so Ctrl-C acts at once); the rest stays hidden, marked for recovery."""
         try:
             if graph not in set(self._catalogued_graphs()):
-                self._discard(graph)
-        except Exception as exc:  # noqa: BLE001 - cleanup after a failure; recovery finishes it
-            logger.warning("could not remove %s after a failed load: %s", graph, exc)
+                self._discard(graph, budget=_DROP_BUDGET)
+        except BaseException as exc:  # noqa: BLE001 - cleanup after a failure; recovery finishes it
+            logger.warning("could not delete %s after a failed load (recovery will): %s", graph, exc)
+
+    def _source_versions(self, base_key: str) -> list[_Catalogued]:
+        """The catalogued versions of ``base_key`` and of its other-folder variants."""
+        found = []
+        for row in self._store.query(SOURCE_VERSIONS_QUERY):
+            if row["key"].value != base_key and not row["key"].value.startswith(base_key + "~"):
+                continue
+            lookups = row["lookups"]
+            found.append(
+                _Catalogued(
+                    graph=row["g"].value,
+                    key=row["key"].value,
+                    fingerprint=row["fingerprint"].value,
+                    input_fingerprint=row["input"].value if row["input"] is not None else None,
+                    lookups=json.loads(lookups.value) if lookups is not None else {},
+                    path_digest=row["path"].value if row["path"] is not None else None,
+                    file=row["file"].value if row["file"] is not None else None,
+                    triples=int(row["triples"].value),
+                    records=int(row["records"].value) if row["records"] is not None else int(row["triples"].value),
+                )
+            )
+        return found
+
+    def _is_current(self, version: _Catalogued, input_fingerprint: str) -> bool:
+        """Whether ``version`` is what loading this input now would make (same input, same lookups)."""
+        if version.input_fingerprint is None:  # catalogued before lookups counted
+            return version.graph == graph_iri(version.key, input_fingerprint)
+        if version.input_fingerprint != input_fingerprint:
+            return False
+        from kg.store.lookups import LOOKUP_DIGESTS
+
+        now = {name: LOOKUP_DIGESTS[name](self) for name in version.lookups if name in LOOKUP_DIGESTS}
+        return version.graph == graph_iri(version.key, _with_lookups(input_fingerprint, now))
+
+    def _tracked_lookups(self, used: dict[str, str]) -> dict[str, Callable[[], Any]]:
+        """The store's lookups; building one records the digest of its content in ``used``."""
+        from kg.store.lookups import LOOKUP_DIGESTS
+
+        def tracked(name: str, factory: Callable[[], Any]) -> Callable[[], Any]:
+            def build() -> Any:
+                if name in LOOKUP_DIGESTS:
+                    used[name] = LOOKUP_DIGESTS[name](self)
+                return factory()
+
+            return build
+
+        return {name: tracked(name, factory) for name, factory in self.lookups().items()}
+
+    @staticmethod
+    def _refuse_shrink(source: Path, report: Any, old: _Catalogued | None, replace: bool) -> None:
+        """Refuse a new version with fewer than half the records of the one it replaces (unless ``replace``)."""
+        if old is None or replace:
+            return
+        new = report.records_read
+        if new * 2 < old.records:
+            raise LoadError(
+                source,
+                f"has {new} records where the version it would replace ({old.key}) has {old.records}: "
+                "less than half, so it is not loaded (the store is unchanged)",
+                hint="check the file is complete; give --replace to replace the source anyway",
+            )
 
     def ingest(
         self,
@@ -546,7 +756,7 @@ class KnowledgeGraph:
         self._require_writable()
         report = report or LoadReport(source=key, kind=kind)
         started = utc_now()
-        with TripleSpool() as spool:
+        with TripleSpool(self._spool_dir()) as spool:
             spool.write_all(triples, report)
             table_digest = "".join(
                 f"{name}:{table[0]}:{int(pd.util.hash_pandas_object(table[1], index=False).sum())}"
@@ -592,44 +802,57 @@ class KnowledgeGraph:
         return found
 
     def _load_rdf_native(self, source: Path, graph: str, report: Any) -> None:
+        """Parse an RDF file straight into ``graph`` in chunks (so Ctrl-C acts between them)."""
         from loaders.rdf import open_rdf, rdf_format, syntax_error
 
         fmt = rdf_format(source)
         target = ox.NamedNode(graph)
+        self._begin(graph)
         try:
-            if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-                with open_rdf(source) as handle:
-                    self._store.bulk_extend(
-                        ox.Quad(q.subject, q.predicate, q.object, target) for q in ox.parse(handle, fmt)
-                    )
-            else:
-                with open_rdf(source) as handle:
-                    self._store.bulk_load(handle, fmt, to_graph=target)
+            with open_rdf(source) as handle, _naming(source, "cannot read"):
+                quads = ox.parse(handle, fmt)
+                while True:
+                    chunk = [ox.Quad(q.subject, q.predicate, q.object, target) for q in itertools.islice(quads, _LOAD_CHUNK)]
+                    if not chunk:
+                        break
+                    self._store.bulk_extend(chunk)
         except SyntaxError as exc:
-            self._discard(graph)
+            self._discard(graph, budget=_DROP_BUDGET)
             raise syntax_error(source, exc) from None
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            self._discard(graph)
+            self._discard(graph, budget=_DROP_BUDGET)
             raise LoadError(source, f"the archive is truncated or corrupt ({exc})", hint="download the file again") from None
         except BaseException:
-            self._discard(graph)
+            self._discard(graph, budget=_DROP_BUDGET)
             raise
         count = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
         report.triples = int(next(iter(count))["n"].value)
         report.records_read = report.triples
 
-    def _bulk_load(self, path: Path, graph: str) -> None:
+    def _begin(self, graph: str) -> None:
+        """Mark ``graph`` as being written by an igkg load (deleted by recovery if never catalogued)."""
         self._discard(graph)
+        with _naming(self.location, "cannot write to the store at"):
+            self._store.update(mark_pending(graph, utc_now()))
+
+    def _bulk_load(self, path: Path, graph: str) -> None:
+        self._begin(graph)
         try:
-            self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+            with _naming(path, "cannot bulk-load the spool file"):
+                self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
         except BaseException:
-            self._discard(graph)
+            self._discard(graph, budget=_DROP_BUDGET)
             raise
 
-    def _discard(self, graph: str) -> None:
+    def _discard(self, graph: str, *, budget: float | None = None) -> None:
+        """Delete an uncommitted ``graph`` and its pending mark; with ``budget``, what is left
+        after that many seconds stays marked (hidden) for recovery."""
         node = ox.NamedNode(graph)
         if self._store.contains_named_graph(node):
-            self._store.remove_graph(node)
+            deadline = None if budget is None else time.monotonic() + budget
+            if not self._remove_graph(graph, deadline):
+                return
+        self._store.update(clear_pending(graph))
 
     def _current_graph(self, key: str) -> str | None:
         rows = list(
@@ -645,19 +868,22 @@ class KnowledgeGraph:
         key, graph, report = version.key, version.graph, version.report
         old = self._current_graph(key)
         old_files = self._graph_matrix_files(old) if old is not None and old != graph else []
-        update = record_update(version)
+        update = clear_pending(graph) + " ;\n" + record_update(version)
         if old is not None:
-            update = delete_record(old) + " ;\n" + update
-        self._store.update(update)
+            # The old version is hidden at once (pending, uncatalogued) and deleted below.
+            update = delete_record(old) + " ;\n" + mark_pending(old, utc_now()) + " ;\n" + update
+        with _naming(self.location, "cannot commit to the store at"):
+            self._store.update(update)
         if session is not None:
             session.finalise()
         if old_files:
             self.data_plane.drop(old_files)
-        if old is not None and old != graph:
-            self._discard(old)
         if self.location is not None:
-            self._store.flush()
+            with _naming(self.location, "cannot flush the store at"):
+                self._store.flush()
         logger.info("loaded %s into %s (%d triples)", key, graph, report.triples)
+        if old is not None and old != graph:
+            self._discard(old)  # hidden already; Ctrl-C here leaves the rest to recovery
 
     def drop(self, graph_or_source: str) -> int:
         """Remove a source's graph and its catalog record; returns the triples removed.
@@ -670,26 +896,29 @@ class KnowledgeGraph:
         match = catalog[
             (catalog["graph"] == graph_or_source)
             | (catalog["source"] == graph_or_source)
-            | (catalog["source"].str.split("/", n=1).str[-1] == graph_or_source)
+            | (catalog["source"].str.split("/", n=1).str[-1].str.split("~", n=1).str[0] == graph_or_source)
         ]
         if len(match) == 0:
             node = ox.NamedNode(graph_or_source) if "://" in graph_or_source else None
             if node is not None and self._store.contains_named_graph(node):
                 count = self._count(graph_or_source)
-                self._store.remove_graph(node)
+                self._remove_graph(graph_or_source)
                 return count
             raise StoreError(f"no graph or source {graph_or_source!r} in the store (see 'igkg stats')")
         if len(match) > 1:
             raise StoreError(f"{graph_or_source!r} names several sources: {', '.join(match['source'])}; give the full key")
         graph = str(match["graph"].iloc[0])
-        count = self._count(graph)
+        count = int(match["triples"].iloc[0])
         files = self._graph_matrix_files(graph)
-        self._store.update(delete_record(graph))
-        if files:
-            self.data_plane.drop(files)
-        self._discard(graph)
-        if self.location is not None:
-            self._store.flush()
+        # One transaction hides the graph (catalog record gone, pending mark set); its triples
+        # are then deleted in short steps for a few seconds, the rest by later writes.
+        with _naming(self.location, "cannot write to the store at"):
+            self._store.update(delete_record(graph) + " ;\n" + mark_pending(graph, utc_now()))
+            if files:
+                self.data_plane.drop(files)
+            if self.location is not None:
+                self._store.flush()
+        self._collect_garbage(_DROP_BUDGET)
         return count
 
     def _graph_matrix_files(self, graph: str) -> list[Any]:
@@ -736,6 +965,54 @@ def _values_mode(values: str) -> str:
     if mode not in VALUES_MODES:
         raise ConfigError(f"values must be one of {', '.join(VALUES_MODES)}, not {values!r}")
     return mode
+
+
+def _path_digest(source: Path) -> str:
+    """SHA-256 of the resolved path of a source: part of its identity, never published as a path."""
+    return hashlib.sha256(str(source.resolve()).encode()).hexdigest()
+
+
+def _with_lookups(input_fingerprint: str, digests: Mapping[str, str]) -> str:
+    """The version fingerprint: the input's, plus the content digests of the lookups the mapping used."""
+    if not digests:
+        return input_fingerprint
+    return hashlib.sha256((input_fingerprint + json.dumps(dict(digests), sort_keys=True)).encode()).hexdigest()
+
+
+def _choose_version(
+    versions: list[_Catalogued], base_key: str, path_digest: str, file_uri: str, *, named: bool, replace: bool
+) -> tuple[str, _Catalogued | None]:
+    """The key a load writes and the catalogued version it replaces (``None``: a new source).
+
+    A named source (``source_name``) replaces the version of that name. Otherwise the version
+    loaded from the same path is replaced; with ``replace``, the version holding ``base_key``
+    (from whatever folder); else the file is a new source, keyed ``base_key`` when that is
+    free and ``base_key~<path digest>`` when another folder's file holds it.
+    """
+    holder = next((v for v in versions if v.key == base_key), None)
+    if named:
+        return base_key, holder
+    same_path = [v for v in versions if v.path_digest == path_digest or (v.path_digest is None and v.file == file_uri)]
+    if same_path:
+        return same_path[0].key, same_path[0]
+    if holder is None:
+        return base_key, None
+    if replace:
+        return base_key, holder
+    return f"{base_key}~{path_digest[:8]}", None
+
+
+@contextlib.contextmanager
+def _naming(path: str | os.PathLike[str] | None, action: str) -> Iterator[None]:
+    """Turn an ``OSError`` that names no file (Oxigraph's ``(os error 2)``) into a ``StoreError`` naming ``path``."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except OSError as exc:
+        if getattr(exc, "filename", None):
+            raise
+        raise StoreError(f"{action} {path if path is not None else 'memory'}: {exc}") from exc
 
 
 def _option_identity(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ lazily, once per load. The SPARQL lives here, so loaders never query a store.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from typing import Any
 from kg.core.namespaces import ENSEMBL, HGNC, IGKG, NCBIGENE, OBO, OWL, RDFS, SKOS
 from loaders import GeneRecord, GeneResolver
 
-__all__ = ["LOOKUPS", "OntologyTerms", "gene_records", "gene_resolver", "ontology_terms"]
+__all__ = ["LOOKUPS", "LOOKUP_DIGESTS", "OntologyTerms", "gene_records", "gene_resolver", "ontology_terms"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,3 +126,26 @@ LOOKUPS: dict[str, Callable[[Any], Any]] = {
     "ontology-terms": ontology_terms,
 }
 """lookup name -> factory taking the ``KnowledgeGraph``."""
+
+
+def _digest(parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def genes_digest(kg: Any) -> str:
+    """SHA-256 of the genes the store holds (what a ``GeneResolver`` built now would know)."""
+    return _digest(sorted(repr(record) for record in gene_records(kg)))
+
+
+def ontology_terms_digest(kg: Any) -> str:
+    """SHA-256 of the OBO classes, obsolete classes and replacements the store holds."""
+    terms = ontology_terms(kg)
+    return _digest([sorted(terms.classes), sorted(terms.obsolete), sorted(terms.replaced_by.items())])
+
+
+LOOKUP_DIGESTS: dict[str, Callable[[Any], str]] = {
+    "genes": genes_digest,
+    "ontology-terms": ontology_terms_digest,
+}
+"""lookup name -> digest of its content: part of the fingerprint of a load that used it, so a
+reload after the genes (or terms) changed re-maps instead of being a no-op."""

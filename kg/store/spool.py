@@ -1,4 +1,8 @@
-"""Loader output spooled to a temporary N-Triples file before any store write, and chunking."""
+"""Loader output spooled to a temporary N-Triples file before any store write, and chunking.
+
+An on-disk store spools inside its own folder (``<store>/spool``), so a killed load leaves
+nothing in ``/tmp`` and the store's recovery clears what it left.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +30,11 @@ class TripleSpool:
     '<urn:a> <urn:b> <urn:c> .\\n'
     """
 
-    def __init__(self) -> None:
-        handle, name = tempfile.mkstemp(prefix="igkg-", suffix=".nt")
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        """A new spool file in ``directory`` (created if missing), or the system's temporary folder."""
+        if directory is not None:
+            os.makedirs(directory, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix="igkg-", suffix=".nt", dir=directory)
         os.close(handle)
         self.path = Path(name)
         self._digest = hashlib.sha256()

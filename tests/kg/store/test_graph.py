@@ -16,6 +16,7 @@ from rdflib import Graph, Literal
 from kg import KnowledgeGraph
 from kg.core.errors import LoadError, StoreError
 from kg.core.namespaces import CATALOG_GRAPH
+from kg.store.catalog import mark_pending
 
 GOOD = Path(__file__).resolve().parents[2] / "data" / "rdf" / "good" / "nlm_samples_head.nt"
 def _labels_from_file(path: Path) -> dict[str, str]:
@@ -83,14 +84,15 @@ def test_a_changed_source_replaces_its_graph(kg: KnowledgeGraph, tmp_path: Path)
     shutil.copy(GOOD, copy)
     first = kg.load(copy)
     lines = copy.read_text().splitlines()
-    copy.write_text("\n".join(lines[:100]) + "\n")
+    copy.write_text("\n".join(lines[:300]) + "\n")  # a shrink to less than half would need replace=True
     second = kg.load(copy)
     assert second.graph != first.graph
     catalog = kg.graphs()
     assert list(catalog["graph"]) == [second.graph]
     graphs = {g.value for g in kg.store.named_graphs()}
     assert first.graph not in graphs and second.graph in graphs
-    assert second.triples == len(set(lines[:100]))
+    assert second.triples == len(set(lines[:300]))
+    assert any("replaces rdf/nlm_samples_head.nt" in note for note in second.notes)
 
 
 def test_unknown_kind_and_missing_file(kg: KnowledgeGraph, tmp_path: Path) -> None:
@@ -156,7 +158,8 @@ def test_interrupted_load_leftovers_are_removed_on_open(tmp_path: Path) -> None:
     with KnowledgeGraph(location) as kg:
         kg.load(GOOD)
         before = _stats_snapshot(kg)
-        # What a SIGKILL in the middle of a bulk load leaves: a managed graph with no catalog record.
+        # What a SIGKILL in the middle of a bulk load leaves: a graph marked pending, with no catalog record.
+        kg.store.update(mark_pending("https://w3id.org/igkg/graph/rdf/x.nt/0123456789abcdef", "2026-01-01T00:00:00Z"))
         kg.store.bulk_load(GOOD.read_bytes(), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("https://w3id.org/igkg/graph/rdf/x.nt/0123456789abcdef"))
     with KnowledgeGraph(location) as kg:
         assert _stats_snapshot(kg) == before
