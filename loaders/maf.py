@@ -26,6 +26,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
@@ -117,6 +119,36 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         yield from triples
     if wanted:
         yield from _marker_statuses(path, context, report, wanted, subjects, mutated, resolver)
+    if context.columnar:
+        _write_markers(context, report, subjects, mutated, genes, wanted)
+
+
+def _write_markers(
+    context: LoadContext, report: LoadReport, subjects: dict[str, URIRef], mutated: dict[str, set[str]],
+    genes: dict[tuple[str, str], URIRef | None], wanted: list[str],
+) -> None:
+    """The markers matrix: ``<SYMBOL> mutation status`` = 1 (a non-silent mutation) or 0, for every
+    gene with a non-silent mutation in the file and every subject of the file."""
+    symbols = sorted({s for found in mutated.values() for s in found if s and s != "UNKNOWN"} | set(wanted))
+    if not symbols or not subjects:
+        return
+    gene_of = {symbol.upper(): node for (symbol, _), node in genes.items() if node is not None}
+    scratch: list[Triple] = []
+    iris = {
+        f"{s} mutation status": str(model.marker(context, f"{s} mutation status", scratch, gene=gene_of.get(s))
+                                    if s in wanted else (gene_of.get(s) or ""))
+        for s in symbols
+    }
+    values = np.zeros((len(subjects), len(symbols)))
+    column = {s: j for j, s in enumerate(symbols)}
+    for i, subject_id in enumerate(subjects):
+        for s in mutated.get(subject_id, ()):
+            if s in column:
+                values[i, column[s]] = 1.0
+    frame = pd.DataFrame(values, columns=list(iris))
+    frame.insert(0, "subject", [str(node) for node in subjects.values()])
+    context.matrix("markers", kind="markers", variables=iris).write(frame)
+    report.note(f"markers matrix: {len(symbols)} genes x {len(subjects)} subjects (1 = a non-silent mutation)")
 
 
 def _gene(resolver: object, report: LoadReport, symbol: str, entrez: str, cache: dict[tuple[str, str], URIRef | None]) -> URIRef | None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
@@ -495,6 +496,7 @@ def run_triples(
     option_cohort = context.option("cohort")
     skipped_nan = 0
     feature_nodes: dict[str, URIRef] = {}
+    matrix: list[dict[str, object]] = []
     for result in results:
         if not result.ok:
             continue
@@ -541,6 +543,9 @@ def run_triples(
             (roi, IGKG.label, Literal(result.label, datatype=XSD.integer)),
             (roi, PROV.wasDerivedFrom, mask_file),
         ]
+        row: dict[str, object] = {"subject": str(subject_node), "roi": str(roi)}
+        if context.columnar:
+            matrix.append(row)
         for column, value in result.features.items():
             name = feature_name(column)
             if name is None:
@@ -551,6 +556,9 @@ def run_triples(
             if name.full not in feature_nodes:  # describe each feature once per run, not once per case
                 feature_nodes[name.full] = feature_node(context, name, triples)
             feature = feature_nodes[name.full]
+            row[name.full] = float(value)
+            if not context.values_in_graph:
+                continue
             measurement(
                 context,
                 triples,
@@ -564,6 +572,9 @@ def run_triples(
         yield from triples
     if skipped_nan and report is not None:
         report.note(f"{skipped_nan} feature values were NaN or infinite and are not in the graph")
+    if matrix and feature_nodes:
+        sink = context.matrix("features", kind="radiomics", variables={n: str(node) for n, node in feature_nodes.items()})
+        sink.write(pd.DataFrame(matrix).reindex(columns=["subject", "roi", *feature_nodes]))
 
 
 # ---------------------------------------------------------------------- the loader

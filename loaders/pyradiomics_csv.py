@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
@@ -268,6 +269,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     option_cohort = context.option("cohort")
     runs: dict[tuple[str, tuple[tuple[str, str], ...]], URIRef] = {}
     feature_nodes: dict[FeatureName, URIRef] = {}
+    matrix: list[dict[str, object]] = []
     failed = 0
     missing = 0
     for case in cases:
@@ -347,9 +349,13 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             (roi, IGKG.label, Literal(label, datatype=XSD.integer)),
             (roi, PROV.wasDerivedFrom, mask),
         ]
+        if context.columnar:
+            matrix.append({"subject": str(subject_node), "roi": str(roi), **{n.full: v for n, v in case.features.items()}})
         for name, value in case.features.items():
             if name not in feature_nodes:  # describe each feature once, not once per case
                 feature_nodes[name] = feature_node(context, name, triples)
+            if not context.values_in_graph:
+                continue
             measurement(
                 context, triples, key=(settings_hash[:16], run_key, case.subject, roi_part, name.full),
                 feature=feature_nodes[name], subject_node=subject_node, value=value, roi=roi, run=run,
@@ -366,6 +372,10 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     if missing:
         report.note(f"{missing} feature cells were nan, infinite or empty (missing values, no measurement)")
     report.note(f"{len(runs)} extraction run(s) by distinct settings; {len(feature_nodes)} features")
+    if matrix:
+        variables = {name.full: str(node) for name, node in feature_nodes.items()}
+        sink = context.matrix("features", kind="radiomics", variables=variables, first_line=2)
+        sink.write(pd.DataFrame(matrix).reindex(columns=["subject", "roi", *variables]))
 
 
 LOADER = Loader(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,8 +18,8 @@ def matrix(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="FILE.csv, FILE.tsv or FILE.parquet.")],
     kind: Annotated[str, typer.Option("--kind", help="radiomics, traits, expression, markers, clinical or genotypes.")] = "radiomics",
-    cohort: Annotated[Optional[str], typer.Option("--cohort", help="Only the subjects of this cohort (label or IRI).")] = None,
-    features: Annotated[Optional[str], typer.Option("--features", help="A glob on the variable names as loaded (e.g. 'original_glcm_*').")] = None,
+    cohort: Annotated[str | None, typer.Option("--cohort", help="Only the subjects of this cohort (label or IRI).")] = None,
+    features: Annotated[str | None, typer.Option("--features", help="A glob on the variable names as loaded (e.g. 'original_glcm_*').")] = None,
 ) -> None:
     """Write subjects x variables (first column the subject IRI, then one column per variable, named
     as loaded: the pyradiomics name, the gene symbol, the header); values exactly as loaded."""
