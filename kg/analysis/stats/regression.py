@@ -116,10 +116,11 @@ def _numeric_table(table: pd.DataFrame | pd.Series, what: str) -> pd.DataFrame:
         raise StatsError(
             f"{what}: subject ids repeat ({frame.index[frame.index.duplicated()].tolist()[:5]}); one row per subject"
         )
-    numeric = np.array(
-        [pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in frame.dtypes],
-        dtype=bool,
-    )
+    kinds = {
+        dtype: pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        for dtype in set(frame.dtypes)
+    }
+    numeric = np.fromiter((kinds[d] for d in frame.dtypes), dtype=bool, count=frame.shape[1])
     if numeric.all():
         values = frame.to_numpy(dtype="float64", na_value=np.nan, copy=True)
     else:
@@ -140,6 +141,8 @@ def _numeric_table(table: pd.DataFrame | pd.Series, what: str) -> pd.DataFrame:
 
 
 def _align(features: pd.DataFrame, targets: pd.DataFrame) -> pd.Index:
+    if features.index.equals(targets.index):
+        return features.index
     subjects = features.index.intersection(targets.index, sort=False)
     if len(subjects) == 0:
         raise StatsError(
@@ -234,6 +237,11 @@ class _Blocks:
     covariates: np.ndarray  # (n, k) design columns, zeros where a covariate is missing
 
 
+def _rows_of(frame: pd.DataFrame, subjects: pd.Index) -> np.ndarray:
+    """The values of ``frame`` for ``subjects``, in that order."""
+    return frame.to_numpy() if frame.index.equals(subjects) else frame.loc[subjects].to_numpy()
+
+
 def _prepare(
     features: pd.DataFrame,
     targets: pd.DataFrame,
@@ -246,6 +254,10 @@ def _prepare(
         if covariates is not None
         else design_matrix(None, index=subjects)
     )
+    if design.matrix.index.equals(subjects):
+        return _Blocks(
+            subjects, design, np.ones(len(subjects), dtype=bool), design.matrix.to_numpy(dtype="float64")
+        )
     ok = subjects.isin(design.matrix.index)
     cov = np.zeros((len(subjects), design.matrix.shape[1]))
     if design.matrix.shape[1]:
@@ -294,8 +306,8 @@ def linear_association(
     f = _numeric_table(features, "features")
     t = _numeric_table(targets, "targets")
     blocks = _prepare(f, t, covariates, categorical)
-    fv = f.loc[blocks.subjects].to_numpy()
-    tv = t.loc[blocks.subjects].to_numpy()
+    fv = _rows_of(f, blocks.subjects)
+    tv = _rows_of(t, blocks.subjects)
     nf, nt = fv.shape[1], tv.shape[1]
     shape = (nt, nf)
     beta, se, tstat, df, p = (np.full(shape, np.nan) for _ in range(5))
@@ -382,8 +394,8 @@ def partial_spearman(
     f = _numeric_table(features, "features")
     t = _numeric_table(targets, "targets")
     blocks = _prepare(f, t, covariates, categorical)
-    fv = f.loc[blocks.subjects].to_numpy()
-    tv = t.loc[blocks.subjects].to_numpy()
+    fv = _rows_of(f, blocks.subjects)
+    tv = _rows_of(t, blocks.subjects)
     nf, nt = fv.shape[1], tv.shape[1]
     k = blocks.covariates.shape[1]
     shape = (nt, nf)
@@ -649,7 +661,7 @@ def logistic_association(
     raw = markers.to_frame() if isinstance(markers, pd.Series) else markers
     mk = pd.DataFrame({c: binary_marker(raw[c]) for c in raw.columns}, index=raw.index)
     blocks = _prepare(f, mk, covariates, categorical)
-    fv = f.loc[blocks.subjects].to_numpy()
+    fv = _rows_of(f, blocks.subjects)
     yv = mk.loc[blocks.subjects].to_numpy(dtype="float64")
     nf, nt = fv.shape[1], yv.shape[1]
     shape = (nt, nf)
