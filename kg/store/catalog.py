@@ -129,6 +129,8 @@ class SourceVersion:
     used: tuple[str, ...] = ()
     """IRIs (input graphs, files) the load or analysis used, for ``prov:used``."""
     matrices: tuple[Any, ...] = ()
+    matrices_generated_by: str | None = None
+    """The activity (an analysis run's IRI) that made the matrices, when not the load itself."""
     """The ``kg.dataplane.MatrixFile`` records of the version's matrices (DCAT distributions)."""
     input_fingerprint: str | None = None
     """The fingerprint of the input alone (file, kind, loader version, options); ``fingerprint``
@@ -193,6 +195,6 @@ def record_update(version: SourceVersion) -> str:
     if version.matrices:
         from kg.store.matrices import distribution_triples
 
-        triples += distribution_triples(graph, version.matrices)
+        triples += distribution_triples(graph, version.matrices, generated_by=version.matrices_generated_by)
     body = "\n".join(f"{nt(s)} {nt(p)} {nt(o)} ." for s, p, o in triples)
     return f"INSERT DATA {{ GRAPH <{CATALOG_GRAPH}> {{\n{body}\n}} }}"

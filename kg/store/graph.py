@@ -742,6 +742,7 @@ class KnowledgeGraph:
         used: Iterable[str] = (),
         report: Any = None,
         tables: Mapping[str, tuple[Any, ...]] | None = None,
+        generated_by: str | None = None,
     ) -> Any:
         """Add triples made by igkg itself (e.g. an association run) as their own source graph.
 
@@ -749,7 +750,8 @@ class KnowledgeGraph:
         content replaces it. ``used`` lists IRIs (input graphs, files) for ``prov:used``.
         ``tables`` maps a name to ``(kind, frame)`` or ``(kind, frame, {column: IRI})``: whole
         tables (a ``subject`` column naming each row) kept as Parquet in the data plane and
-        listed as the graph's distributions.
+        listed as the graph's distributions, made (``prov:wasGeneratedBy``) by ``generated_by``
+        (an analysis run's IRI) when given.
         """
         from loaders import LoadReport
 
@@ -781,7 +783,7 @@ class KnowledgeGraph:
                     SourceVersion(
                         key=key, graph=graph, kind=kind, loader_version=__version__, fingerprint=fingerprint,
                         report=report, started=started, options=dict(parameters or {}), used=tuple(used),
-                        matrices=matrices,
+                        matrices=matrices, matrices_generated_by=generated_by,
                     ),
                     session,
                 )

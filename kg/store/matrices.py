@@ -153,8 +153,9 @@ class MatrixSession:
                 logger.warning("could not abort a matrix of %s: %s", self.source_key, exc)
 
 
-def distribution_triples(graph: str, records: Iterable[MatrixFile]) -> list[tuple[Any, Any, Any]]:
-    """The catalog triples of a source graph's matrix files (DCAT distributions with SPDX checksums)."""
+def distribution_triples(graph: str, records: Iterable[MatrixFile], *, generated_by: str | None = None) -> list[tuple[Any, Any, Any]]:
+    """The catalog triples of a source graph's matrix files (DCAT distributions with SPDX checksums);
+    ``generated_by`` names the activity that made them (default: the graph's load)."""
     g = URIRef(graph)
     triples: list[tuple[Any, Any, Any]] = []
     for record in records:
@@ -164,7 +165,7 @@ def distribution_triples(graph: str, records: Iterable[MatrixFile]) -> list[tupl
             (g, DCAT.distribution, node),
             (node, RDF.type, DCAT.Distribution),
             (node, RDF.type, IGKG.MatrixFile),
-            (node, PROV.wasGeneratedBy, URIRef(graph + "#load")),
+            (node, PROV.wasGeneratedBy, URIRef(generated_by or graph + "#load")),
             (node, DCAT.mediaType, MEDIA_TYPE_IRI),
             (node, DCAT.byteSize, Literal(record.byte_size)),
             (node, IGKG.columnarPath, Literal(record.path)),

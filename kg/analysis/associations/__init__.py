@@ -18,13 +18,14 @@ from __future__ import annotations
 from kg.analysis.associations.gene_sets import GeneSet, gene_set_scores, read_gmt
 from kg.analysis.associations.inputs import expression_targets, imaging_features, marker_targets, pathway_targets
 from kg.analysis.associations.kernels import METHODS, RESULT_COLUMNS, Method, associate, benjamini_hochberg, rank_columns
-from kg.analysis.associations.provenance import RUN_KIND, run_identifier, run_triples, write_run
+from kg.analysis.associations.provenance import RESULTS_KIND, RUN_KIND, read_results, run_identifier, run_triples, write_run
 from kg.analysis.associations.records import AnalysisInput, AssociationRun
 from kg.analysis.associations.run import default_method, run_analysis
 from kg.core.errors import AssociationError
 
 __all__ = [
     "METHODS",
+    "RESULTS_KIND",
     "RESULT_COLUMNS",
     "RUN_KIND",
     "AnalysisInput",
@@ -42,6 +43,7 @@ __all__ = [
     "pathway_targets",
     "rank_columns",
     "read_gmt",
+    "read_results",
     "run_analysis",
     "run_identifier",
     "run_triples",

@@ -9,21 +9,27 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kg.analysis.associations.kernels import METHODS
 from kg.analysis.associations.records import AssociationRun
+from kg.core.errors import AssociationError
 from kg.core.files import sha256
 from kg.core.iris import mint
 from kg.core.namespaces import IGKG, PROV
 from kg.core.settings import Settings
 from kg.core.version import __version__
 
-__all__ = ["RUN_KIND", "file_fingerprint", "run_identifier", "run_triples", "write_run"]
+__all__ = ["RESULTS_KIND", "RUN_KIND", "file_fingerprint", "read_results", "result_table", "run_identifier", "run_triples", "write_run"]
 
 RUN_KIND = "association-run"
 """The catalog kind of a stored run (runs stored before this kind existed say ``associations``)."""
+
+RESULTS_KIND = "association-results"
+"""The data plane kind of a run's complete result table (one Parquet file per run, linked from
+the run: ``prov:wasGeneratedBy`` the run's ``prov:Activity``)."""
 
 
 def file_fingerprint(path: str) -> dict[str, str]:
@@ -99,6 +105,36 @@ def run_triples(run: AssociationRun, *, base: str | None = None) -> list[tuple[o
     return triples
 
 
+def result_table(run: AssociationRun) -> pd.DataFrame | None:
+    """Every result of a run as one table for the data plane (``None`` when nothing was tested):
+    a ``subject`` key ``<feature>\t<target>`` per test, the result columns as computed (columns
+    with no value at all are left out)."""
+    results = run.results
+    if results.empty:
+        return None
+    table = results.reset_index(drop=True).copy()
+    table = table.loc[:, table.notna().any()]
+    table.insert(0, "subject", table["feature"].astype(str) + "\t" + table["target"].astype(str))
+    return table
+
+
+def read_results(kg: object, run_id: str) -> pd.DataFrame:
+    """The complete result table of a stored run, from the data plane (as ``result_table`` wrote it).
+
+    :raises AssociationError: the store holds no result table for that run.
+    """
+    key = f"associations/{run_id}"
+    files = [f for f in kg.matrix_files(kind=RESULTS_KIND) if f.source_key == key]  # type: ignore[attr-defined]
+    if not files:
+        raise AssociationError(f"no result table of run {run_id} in the store (runs stored before igkg kept them have none)")
+    table = kg.data_plane.matrix(files)  # type: ignore[attr-defined]
+    table = table.reset_index(drop=True)
+    for column in table.columns:
+        if isinstance(table[column].dtype, pd.CategoricalDtype):
+            table[column] = table[column].astype(object)
+    return table
+
+
 def write_run(kg: object, run: AssociationRun) -> object:
     """Store a run as its own source graph ``associations/<run id>`` (with ``prov:used`` inputs).
 
@@ -106,12 +142,16 @@ def write_run(kg: object, run: AssociationRun) -> object:
     triples, so re-running is a no-op; other parameters give another run, beside it.
     """
     triples = run_triples(run)
+    table = result_table(run)
+    base = Settings.from_env().base
     report = kg.ingest(  # type: ignore[attr-defined]
         f"associations/{run.run_id}",
         triples,
         kind=RUN_KIND,
         parameters=run.parameters,
         used=run.used,
+        tables={"results": (RESULTS_KIND, table)} if table is not None else None,
+        generated_by=str(mint(base, "analysis-run", run.run_id)),
     )
     written = sum(1 for t in triples if str(t[2]).endswith("RadiogenomicAssociation"))
     skipped = len(run.significant) - written
