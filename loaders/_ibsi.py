@@ -18,6 +18,8 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
+import re
+
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
@@ -27,15 +29,25 @@ from loaders._shapes import FeatureName, feature_name
 
 __all__ = [
     "CLASS_TYPES",
+    "IBSI_NAMES",
     "IBSI_TABLE",
+    "IbsiName",
     "IbsiRow",
+    "any_feature_node",
     "feature_node",
+    "ibsi_name",
+    "ibsi_names",
     "ibsi_row",
     "ibsi_table",
+    "pyradiomics_equivalent",
+    "resolve_feature",
 ]
 
 IBSI_TABLE = "ibsi_features.tsv"
 """File name of the table in the ``ontologies`` package."""
+
+IBSI_NAMES = "ibsi_names.tsv"
+"""File name of the IBSI name table (code, current tag, dotted name) in the ``ontologies`` package."""
 
 CLASS_TYPES: dict[str, URIRef] = {
     "shape": IGKG.ShapeFeature,
@@ -184,4 +196,146 @@ def feature_node(context: LoadContext, name: FeatureName | str, triples: list[Tr
             (node, SKOS.notation, Literal(row.ibsi_code)),
             (node, IGKG.roClass, row.ro_class),
         ]
+    return node
+
+
+@dataclass(frozen=True)
+class IbsiName:
+    """One IBSI feature under the names extractors write for it."""
+
+    code: str
+    tag: str
+    """The current IBSI tag (``stat_mean``), as MIRP writes it."""
+    name: str
+    """The dotted name of the formula (``stat.mean``); IBSI 1.0-style tables write ``Fstat.mean``."""
+    family: str
+    feature: str
+
+    @property
+    def dotted(self) -> str:
+        """The name as IBSI 1.0-style tables write it: ``Fstat.mean``."""
+        return "F" + self.name
+
+
+@functools.cache
+def ibsi_names() -> dict[str, IbsiName]:
+    """Every IBSI feature by its current tag (read once from ``ontologies/ibsi_names.tsv``).
+
+    >>> ibsi_names()["stat_mean"].code, ibsi_names()["stat_mean"].dotted
+    ('Q4LE', 'Fstat.mean')
+    """
+    text = resources.files("ontologies").joinpath(IBSI_NAMES).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    names: dict[str, IbsiName] = {}
+    for record in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE):
+        entry = IbsiName(record["ibsi_code"], record["ibsi_tag"], record["ibsi_name"], record["ibsi_family"], record["ibsi_feature"])
+        if entry.tag in names:
+            raise ValueError(f"{IBSI_NAMES}: tag {entry.tag!r} appears twice")
+        names[entry.tag] = entry
+    return names
+
+
+@functools.cache
+def _name_index() -> dict[str, IbsiName]:
+    index: dict[str, IbsiName] = {}
+    for entry in ibsi_names().values():
+        for key in dict.fromkeys((entry.tag.lower(), entry.name.lower(), entry.dotted.lower(), entry.name.lower().replace(".", "_"))):
+            if index.get(key, entry) != entry:
+                raise ValueError(f"{IBSI_NAMES}: {key!r} names two features")
+            index[key] = entry
+    return index
+
+
+_MIRP_SUFFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_[A-Za-z0-9.]+$")
+
+
+def ibsi_name(text: str) -> IbsiName | None:
+    """The IBSI feature an extractor's feature name denotes, or ``None``.
+
+    Current tags: the manual's labels (``stat_mean``, ``morph_volume``, ``cm_joint_maximum``)
+    and the dotted names with ``_`` (``cm_joint_max``), as MIRP writes them, also with MIRP's
+    settings suffix (``cm_joint_max_d1_3d_avg``: the longest name it starts with); dotted
+    names (``Fstat.mean``, ``stat.mean``). Case is ignored.
+
+    >>> ibsi_name("Fstat.mean").code, ibsi_name("morph_volume").code, ibsi_name("Fcm.joint.max").code
+    ('Q4LE', 'RNU0', 'GYBY')
+    >>> ibsi_name("cm_joint_max_d1_3d_avg").tag
+    'cm_joint_maximum'
+    >>> ibsi_name("original_firstorder_Mean") is None
+    True
+    """
+    key = text.strip().lower()
+    index = _name_index()
+    if key in index:
+        return index[key]
+    if "." in key or not _MIRP_SUFFIX.match(key):
+        return None
+    parts = key.split("_")
+    for end in range(len(parts) - 1, 1, -1):
+        entry = index.get("_".join(parts[:end]))
+        if entry is not None:
+            return entry
+    return None
+
+
+_PREFERENCE = {"defined": 0, "defined-deviates": 1, "deprecated": 2}
+
+
+@functools.cache
+def pyradiomics_equivalent(code: str) -> FeatureName | None:
+    """The pyradiomics feature (original image) that implements IBSI feature ``code``, if any.
+
+    A deprecated pyradiomics alias is taken only when no other feature has the code.
+
+    >>> pyradiomics_equivalent("Q4LE").full
+    'original_firstorder_Mean'
+    >>> pyradiomics_equivalent("WF0Z").full
+    'original_glcm_Idm'
+    >>> pyradiomics_equivalent("1PR8") is None
+    True
+    """
+    rows = [r for r in ibsi_table().values() if r.ibsi_code == code and r.status in _PREFERENCE]
+    if not rows:
+        return None
+    best = min(rows, key=lambda r: _PREFERENCE[r.status])
+    return FeatureName("original", best.feature_class, best.feature)
+
+
+def resolve_feature(text: str) -> FeatureName | IbsiName | None:
+    """A feature column or cell: a pyradiomics name, an IBSI name with a pyradiomics equivalent
+    (its ``FeatureName``), another IBSI name (its ``IbsiName``), or ``None``.
+
+    >>> resolve_feature("Fstat.mean").full, resolve_feature("Fdzm.sde").code
+    ('original_firstorder_Mean', '0GBI')
+    """
+    name = feature_name(text)
+    if name is not None:
+        return name
+    entry = ibsi_name(text)
+    if entry is None:
+        return None
+    return pyradiomics_equivalent(entry.code) or entry
+
+
+def any_feature_node(context: LoadContext, resolved: FeatureName | IbsiName, triples: list[Triple], written: str | None = None) -> URIRef:
+    """The feature node of what ``resolve_feature`` found; the name as written is kept as ``skos:altLabel``.
+
+    A pyradiomics equivalent is that feature's node (``feature_node``); an IBSI feature
+    pyradiomics lacks gets ``context.mint("feature", "ibsi", <tag>)`` with its code
+    (``skos:notation``), RO class, heading and family.
+    """
+    if isinstance(resolved, FeatureName):
+        node = feature_node(context, resolved, triples)
+    else:
+        node = context.mint("feature", "ibsi", resolved.tag)
+        triples += [
+            (node, RDF.type, IGKG.RadiomicFeature),
+            (node, RDFS.label, Literal(f"{resolved.feature} ({resolved.family})")),
+            (node, SKOS.notation, Literal(resolved.code)),
+            (node, IGKG.roClass, RADO[resolved.code]),
+            (node, IGKG.ibsiStatus, Literal(STATUS_TEXT["defined"])),
+            (node, IGKG.featureName, Literal(resolved.tag)),
+        ]
+    if written and written != getattr(resolved, "full", None):
+        triples.append((node, SKOS.altLabel, Literal(written)))
     return node

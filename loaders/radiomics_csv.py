@@ -1,8 +1,13 @@
 """Kind ``radiomics-csv``: a wide subject-by-feature table (one row per subject, one column per feature).
 
 Feature columns are pyradiomics names (``original_firstorder_Mean``, ``wavelet-LLH_glcm_
-Contrast`` ...); every value becomes an ``igkg:FeatureMeasurement`` of the shared
-``igkg:RadiomicFeature`` node (IBSI-coded, see ``loaders._ibsi``). The subject column is
+Contrast`` ...) or IBSI names (current tags ``stat_mean``, ``morph_volume``, as MIRP writes
+them, or the dotted ``Fstat.mean``: ``loaders._ibsi.resolve_feature``, the same node as the
+pyradiomics feature where IBSI defines the same feature); every value becomes an
+``igkg:FeatureMeasurement`` of the shared ``igkg:RadiomicFeature`` node (IBSI-coded, see
+``loaders._ibsi``). A long table (subject, feature, value and image / mask columns) is
+detected from its header, or chosen with option ``layout=long`` (``wide`` forces the other
+way); the decision is a note of the report (``loaders._long_features``). The subject column is
 ``--id-column`` or found by its name (``Case ID``, ``PatientID``, ``subject``, ``ID`` ...).
 The other columns are kept, never dropped:
 
@@ -29,16 +34,16 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from kg.core.errors import LoadError
+from kg.core.errors import ConfigError, LoadError
 from kg.core.files import delimiter_for
 from kg.core.namespaces import IGKG
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._tables import find_subject_column, finite_number, iter_table
-from loaders._ibsi import feature_node
+from loaders._ibsi import any_feature_node, resolve_feature
+from loaders._long_features import long_layout, parse_long
 from loaders._matrices import CategoryBuffer, open_buffer
 from loaders._shapes import (
     cohort,
-    feature_name,
     marker,
     marker_gene_symbol,
     marker_status,
@@ -74,12 +79,23 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     if first is None:
         raise LoadError(path, "the table has a header but no rows", line=2)
     headers = list(first.cells)
+    layout = str(context.option("layout") or "auto").lower()
+    if layout not in ("auto", "wide", "long"):
+        raise ConfigError(f"option layout must be auto, wide or long, not {layout!r}")
+    if layout == "long" or (layout == "auto" and long_layout(headers)):
+        report.note("layout long " + ("(option layout)" if layout == "long" else "detected: a feature-name and a value column, no feature columns"))
+        yield from parse_long(path, context, report, lambda: iter_table(path, context, delimiter=delimiter_for(path)), headers)
+        return
     id_column = find_subject_column(headers, context.option("id_column"), path)
-    features = {h: feature_name(h) for h in headers if h != id_column and feature_name(h) is not None}
+    resolved = {h: resolve_feature(h) for h in headers if h != id_column}
+    features = {h: r for h, r in resolved.items() if r is not None}
     markers = {h: marker_gene_symbol(h) for h in headers if h != id_column and h not in features and marker_gene_symbol(h)}
     others = [h for h in headers if h != id_column and h not in features and h not in markers]
     if not features:
-        raise LoadError(path, "no pyradiomics feature columns (<imageType>_<class>_<feature>)", line=1)
+        raise LoadError(
+            path, "no feature columns: neither pyradiomics (<imageType>_<class>_<feature>) nor IBSI names (stat_mean, Fstat.mean)", line=1,
+            hint="a long table (subject, feature, value columns) loads with --layout long",
+        )
     report.note(
         f"subject column {id_column!r}; {len(features)} feature columns, {len(markers)} marker columns, "
         f"{len(others)} other columns ({', '.join(others) or 'none'})"
@@ -87,7 +103,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     triples: list[Triple] = []
     cohort_name = context.option("cohort")
     cohort_node = cohort(context, cohort_name, triples) if cohort_name else None
-    feature_nodes = {h: feature_node(context, name, triples) for h, name in features.items() if name is not None}
+    feature_nodes = {h: any_feature_node(context, name, triples, h) for h, name in features.items()}
     marker_nodes: dict[str, URIRef] = {}
     resolver = _gene_resolver(context, report) if markers else None
     for header, symbol in markers.items():
@@ -203,6 +219,6 @@ LOADER = Loader(
     description="wide subject-by-feature table (pyradiomics feature columns; marker, sex, smoking ... columns kept)",
     parse=parse,
     patterns=("*radiomic*features*.csv", "*radiomic*features*.tsv"),
-    version="1",
-    options=("id_column", "cohort"),
+    version="2",
+    options=("id_column", "cohort", "layout"),
 )
