@@ -11,20 +11,21 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
+from live_server import running_server
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from scipy import stats
 
 from kg import KnowledgeGraph
-from kg.endpoint import EndpointConfig, create_app
-from live_server import running_server
 from kg.core.namespaces import IGKG, MESH, RDF, RDFS, SD, VOID, XSD
+from kg.endpoint import EndpointConfig, create_app
 
 pytestmark = pytest.mark.slow
 
@@ -67,22 +68,44 @@ def _association(shared: Path) -> tuple[list[tuple], float]:
     return triples, float(result.pvalue)
 
 
+def _build(kg: KnowledgeGraph, shared: Path) -> None:
+    triples, _ = _association(shared)
+    kg.load(shared / MESH_FILE, kind="rdf")
+    kg.ingest("associations/test", triples, kind="associations")
+
+
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict:
-    folder = tmp_path_factory.mktemp("endpoint") / "store"
-    triples, pvalue = _association(shared_data)
-    with KnowledgeGraph(folder) as kg:
-        kg.load(shared_data / MESH_FILE, kind="rdf")
-        kg.ingest("associations/test", triples, kind="associations")
+def template(shared_data: Path, store_template: Callable[..., Path]) -> Path:
+    """The store, built once per session; never served or written itself."""
+    return store_template("endpoint", lambda kg: _build(kg, shared_data))
+
+
+@pytest.fixture(scope="module")
+def facts(template: Path, shared_data: Path) -> dict:
+    """What the tests expect: read off the source files, and the store's graph list."""
+    with KnowledgeGraph(template, read_only=True) as kg:
         graphs = kg.graphs()
     count, labels = _mesh_facts(shared_data)
-    return {"folder": folder, "mesh_triples": count, "labels": labels, "pvalue": pvalue, "graphs": graphs}
+    _, pvalue = _association(shared_data)
+    return {"mesh_triples": count, "labels": labels, "pvalue": pvalue, "graphs": graphs}
+
+
+@pytest.fixture
+def store(facts: dict, template: Path, fresh_store: Callable[[Path], Path]) -> dict:
+    """The expected facts, and a fresh copy of the store for a test that starts its own server."""
+    return {**facts, "folder": fresh_store(template)}
 
 
 @pytest.fixture(scope="module")
-def url(store: dict) -> Iterator[str]:
-    app = create_app(store["folder"], EndpointConfig(timeout=60, max_rows=5000))
-    with running_server(app) as base:
+def url(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint, started once for the module (a start spawns the query workers: seconds).
+
+    It opens its own copy of the store read-only and takes no updates, so no test can
+    change what the next one sees.
+    """
+    folder = tmp_path_factory.mktemp("endpoint") / "store"
+    shutil.copytree(template, folder, ignore=shutil.ignore_patterns("LOCK"))
+    with running_server(create_app(folder, EndpointConfig(timeout=60, max_rows=5000))) as base:
         yield base
 
 

@@ -10,18 +10,19 @@ token, CORS, and the config object.
 from __future__ import annotations
 
 import select
+import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from live_server import running_server
 
 from kg import KnowledgeGraph
-from kg.endpoint import EndpointConfig, create_app
-from live_server import running_server
 from kg.core.errors import ConfigError
+from kg.endpoint import EndpointConfig, create_app
 
 pytestmark = pytest.mark.slow
 
@@ -81,21 +82,33 @@ def listener() -> Iterator[Listener]:
     server.close()
 
 
-def _build_store(folder: Path, shared: Path) -> Path:
-    with KnowledgeGraph(folder) as kg:
-        kg.load(shared / "mesh" / "samples.nt", kind="rdf")
-    return folder
+def _build_store(kg: KnowledgeGraph, shared: Path) -> None:
+    kg.load(shared / "mesh" / "samples.nt", kind="rdf")
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    return _build_store(tmp_path_factory.mktemp("safety") / "store", shared_data)
+def template(shared_data: Path, store_template: Callable[..., Path]) -> Path:
+    """The MeSH samples store, built once per session; never served or written itself."""
+    return store_template("endpoint-safety", lambda kg: _build_store(kg, shared_data))
+
+
+@pytest.fixture
+def store(template: Path, fresh_store: Callable[[Path], Path]) -> Path:
+    """A fresh copy of the store for a test that starts its own server."""
+    return fresh_store(template)
 
 
 @pytest.fixture(scope="module")
-def url(store: Path) -> Iterator[str]:
-    """Default limits except a short timeout, two workers."""
-    with running_server(create_app(store, EndpointConfig(timeout=3, workers=2))) as base:
+def url(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Default limits except a short timeout, two workers.
+
+    Started once for the module (a start spawns the query workers: seconds): the endpoint
+    opens its own copy of the store read-only and takes no updates, so no test can change
+    what the next one sees.
+    """
+    folder = tmp_path_factory.mktemp("safety") / "store"
+    shutil.copytree(template, folder, ignore=shutil.ignore_patterns("LOCK"))
+    with running_server(create_app(folder, EndpointConfig(timeout=3, workers=2))) as base:
         yield base
 
 
@@ -247,8 +260,7 @@ def test_update_is_refused_on_a_read_only_endpoint(url: str) -> None:
     assert _query(url, "ASK { <http://example.org/a> ?p ?o }").json()["boolean"] is False
 
 
-def test_update_needs_the_right_token(tmp_path: Path, shared_data: Path, listener: Listener) -> None:
-    store = _build_store(tmp_path / "store", shared_data)
+def test_update_needs_the_right_token(store: Path, listener: Listener) -> None:
     update = 'INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/b> "c" } }'
     ask = "ASK { <http://example.org/a> <http://example.org/b> \"c\" }"
     with running_server(create_app(store, EndpointConfig(workers=1, timeout=20, update_token=TOKEN))) as base:
