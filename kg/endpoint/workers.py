@@ -281,10 +281,18 @@ def _limit_memory(limit: int) -> None:
         logger.warning("cannot bound the query worker's memory: %s", exc)
 
 
-def _open(location: str) -> Any:
+def _open(location: str, attempts: int = 1) -> Any:
+    """The store read-only; a writer deleting files meanwhile can fail an open, so retry a little."""
     from kg.store import KnowledgeGraph
 
-    return KnowledgeGraph(location, read_only=True)
+    for attempt in range(attempts):
+        try:
+            return KnowledgeGraph(location, read_only=True)
+        except (StoreError, OSError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _serve(conn: Connection, location: str, generation: int = 0, memory: int = 0) -> None:
@@ -314,10 +322,20 @@ def _serve(conn: Connection, location: str, generation: int = 0, memory: int = 0
             return
         try:
             if job.generation != opened:
-                fresh = _open(location)
+                fresh = _open(location, attempts=5)
                 kg.close()
                 kg, opened = fresh, job.generation
-            answer = execute(kg, job)
+            try:
+                answer = execute(kg, job)
+            except (OSError, StoreError) as exc:
+                if "No such file" not in str(exc):
+                    raise
+                # A writer beside the server removed files this snapshot had not opened yet:
+                # read the store as it is now and answer from that.
+                fresh = _open(location, attempts=5)
+                kg.close()
+                kg = fresh
+                answer = execute(kg, job)
         except BaseException as exc:
             answer = _failure(exc) if job.generation == opened else _reopen_failure(exc)
         try:
