@@ -188,11 +188,10 @@ def parse_long(
             missing += 1
             yield from triples
             continue
-        try:
-            value = finite_number(text, path, line=row.line, field=columns.value)
-        except ValueError:
+        value = finite_number(text, path, line=row.line, field=columns.value)
+        if value is None:
             raise LoadError(path, f"feature value {text!r} is not a number", line=row.line, field=columns.value,
-                            hint="values are numbers; leave a missing value empty") from None
+                            hint="values are numbers; leave a missing value empty")
         if math.isnan(value):
             missing += 1
             yield from triples

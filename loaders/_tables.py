@@ -273,21 +273,24 @@ def iter_records(
         yield Record(state["line"], cells, state["terminated"])
 
 
-def finite_number(text: str, path: Path, *, line: int | None = None, field: str | None = None) -> float:
+def finite_number(text: str, path: Path, *, line: int | None = None, field: str | None = None) -> float | None:
     """``float(text)``, refusing a non-finite number (``inf``, ``-inf``, ``1e999``, ``Infinity``).
 
-    NaN comes back as NaN (a missing value to the caller); text that is no number raises
-    ``ValueError`` for the caller to reject or refuse; a non-finite number is a ``LoadError``
+    NaN comes back as NaN (a missing value to the caller); text that is no number gives
+    ``None`` for the caller to reject or refuse; a non-finite number is a ``LoadError``
     naming the file, line and column.
 
-    >>> finite_number(" 2.5", Path("t.csv"))
-    2.5
+    >>> finite_number(" 2.5", Path("t.csv")), finite_number("T2a", Path("t.csv"))
+    (2.5, None)
     >>> finite_number("1e999", Path("t.csv"), line=3, field="age")
     Traceback (most recent call last):
     ...
     kg.core.errors.LoadError: t.csv, line 3, field 'age': '1e999' is not a finite number (write a finite value, or leave the cell empty / NA for a missing one)
     """
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        return None
     if math.isinf(value):
         raise LoadError(
             path, f"{text.strip()!r} is not a finite number", line=line, field=field,

@@ -105,10 +105,10 @@ def _number(text: str, path: Path, line: int, column: str) -> float | None:
     text = text.strip()
     if not text or text.lower() in ("na", "nan", "n/a", "-"):
         return None
-    try:
-        return finite_number(text, path, line=line, field=column)
-    except ValueError:
-        raise LoadError(path, f"not a number: {text!r}", line=line, field=column, hint="write a number, or NA for none") from None
+    value = finite_number(text, path, line=line, field=column)
+    if value is None:
+        raise LoadError(path, f"not a number: {text!r}", line=line, field=column, hint="write a number, or NA for none")
+    return value
 
 
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:

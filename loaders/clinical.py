@@ -295,9 +295,8 @@ def _facts(
         value = cell(field)
         if value is None:
             continue
-        try:
-            number = finite_number(value, path, line=row.line, field=columns[field])
-        except ValueError:
+        number = finite_number(value, path, line=row.line, field=columns[field])
+        if number is None:
             report.reject(f"not a number: {value!r}", line=row.line, field=columns[field])
             continue
         if math.isnan(number):  # NaN: missing

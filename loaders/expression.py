@@ -164,13 +164,12 @@ def _number(text: str, path: Path, line: int, column: str) -> float | None:
     value = text.strip()
     if value.lower() in _MISSING:
         return None
-    try:
-        number = finite_number(value, path, line=line, field=column)
-    except ValueError:
+    number = finite_number(value, path, line=line, field=column)
+    if number is None:
         raise LoadError(
             path, f"not a number: {value!r}", line=line, field=column,
             hint="expression cells must be numbers (NA or empty for missing); name annotation columns with annotation_columns",
-        ) from None
+        )
     return None if math.isnan(number) else number
 
 

@@ -29,7 +29,7 @@ from rdflib import Literal, URIRef
 from kg.core.errors import LoadError
 from kg.core.namespaces import DCT, GO, IGKG, RDF, expand
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import iter_lines
+from loaders._tables import cut_short, no_data_rows, read_lines
 from loaders._genes import resolve_or_report, resolver_for
 
 __all__ = ["COLUMNS", "LOADER"]
@@ -59,7 +59,8 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     resolver = resolver_for(context, report)
     terms = _terms(context, report)
     version = None
-    for lineno, text in iter_lines(path, context):
+    for line in read_lines(path, context):
+        lineno, text = line.number, line.text
         if text.startswith("!"):
             if text.lower().startswith("!gaf-version:"):
                 version = text.split(":", 1)[1].strip()
@@ -68,6 +69,9 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         if not text.strip():
             continue
         cells = text.split("\t")
+        truncated = cut_short(path, line, len(cells), 17 if (version or "2").startswith("2") else 15)
+        if truncated is not None:
+            raise truncated
         if len(cells) < 15:
             raise LoadError(
                 path,
@@ -117,6 +121,8 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         yield node, IGKG.gene, gene
         if "NOT" not in row["qualifier"].upper().split("|"):
             yield gene, IGKG.annotatedWith, term
+    if not report.records_read:
+        raise no_data_rows(path, 1, hint="only '!' header lines and no annotation row; a cut download? get it again")
     if version is None:
         report.note("no !gaf-version header; read as GAF 2.x columns")
 

@@ -139,6 +139,8 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             if namespace is None and ids == "symbol":
                 namespace = "symbol"
             yield from member_triples(resolver, member, node, report, namespace=namespace if namespace != "symbol" else None)
+    if not report.records_read:
+        raise LoadError(path, "no gene set lines", line=1, hint="the file is empty or only comments; a cut download? get it again")
     report.note(f"{sets} gene sets in collection {collection!r}")
 
 

@@ -321,6 +321,8 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             target = crosswalk_iri(value) or term_iri(value, idspaces)
             if target is not None:
                 yield node, predicate, target
+    if not report.records_read:
+        raise LoadError(path, "no terms: the file has a header but no [Term] stanza", line=1, hint="the download may be cut; get the file again")
     if obsolete:
         report.note(f"{obsolete} obsolete terms flagged owl:deprecated")
     if "relation" in report.unmapped:

@@ -216,13 +216,12 @@ def _read_cases(path: Path, context: LoadContext, report: LoadReport) -> list[Ba
             if text.lower() in _MISSING:
                 case.missing += 1
                 continue
-            try:
-                value = finite_number(text, path, line=row.line, field=column)
-            except ValueError:
+            value = finite_number(text, path, line=row.line, field=column)
+            if value is None:
                 raise LoadError(
                     path, f"feature value {text!r} is not a number", line=row.line, field=column,
                     hint="feature cells hold numbers; pyradiomics writes a missing value as nan or an empty cell",
-                ) from None
+                )
             if math.isnan(value):
                 case.missing += 1
                 continue

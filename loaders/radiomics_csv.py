@@ -140,13 +140,12 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             if text.lower() in _MISSING:
                 missing += 1
                 continue
-            try:
-                value = finite_number(text, path, line=row.line, field=header)
-            except ValueError:
+            value = finite_number(text, path, line=row.line, field=header)
+            if value is None:
                 raise LoadError(
                     path, f"feature value {text!r} is not a number", line=row.line, field=header,
                     hint="feature cells hold numbers; leave a missing value empty",
-                ) from None
+                )
             if math.isnan(value):
                 missing += 1
                 continue
@@ -207,11 +206,8 @@ def _subject_fact(
 
 
 def _number(text: str, path: Path, line: int, header: str) -> float | None:
-    try:
-        value = finite_number(text, path, line=line, field=header)
-    except ValueError:
-        return None
-    return None if math.isnan(value) else value
+    value = finite_number(text, path, line=line, field=header)
+    return None if value is None or math.isnan(value) else value
 
 
 LOADER = Loader(

@@ -31,7 +31,7 @@ from rdflib import Literal, URIRef
 from kg.core.errors import LoadError
 from kg.core.namespaces import IGKG, OBO, RDF, RDFS, REACTOME, RO
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import iter_lines
+from loaders._tables import iter_lines, no_data_rows
 from loaders._genes import gene_iri, member_triples, resolver_for
 
 __all__ = ["LOADER", "SPECIES", "pathway_iri"]
@@ -153,6 +153,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             yield node, RDFS.label, Literal(name)
 
     for role, file in inputs:
+        before = report.records_read
         for lineno, text in iter_lines(file, context):
             if not text.strip() or text.startswith("#"):
                 continue
@@ -207,6 +208,8 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                         if triple[1] == IGKG.memberOf:
                             counts["members"] += 1
                         yield triple
+        if report.records_read == before:
+            raise no_data_rows(file, 1, hint="the file is empty or only comments; a cut download? get it again")
     if counts["pathways"] == 0:
         report.note(f"no {species} pathway in {path.name}")
     report.note(
