@@ -57,6 +57,7 @@ from kg.store.catalog import (
 )
 from kg.store.export import export_store
 from kg.store.spool import TripleSpool
+from loaders import LoadReport
 
 __all__ = ["KnowledgeGraph", "Stats"]
 
@@ -91,14 +92,23 @@ class _Catalogued:
 
 @dataclass(frozen=True)
 class Stats:
-    """What the store holds: triples per graph (with its source), classes and totals."""
+    """What the store holds: triples per graph (with its source), classes and totals.
+
+    >>> stats = KnowledgeGraph(None).stats()
+    >>> stats.triples, len(stats.graphs)
+    (0, 0)
+    """
 
     graphs: pd.DataFrame
     classes: pd.DataFrame
     triples: int
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (also what ``igkg stats --format json`` prints)."""
+        """A JSON-ready view (also what ``igkg stats --format json`` prints).
+
+        >>> KnowledgeGraph(None).stats().to_dict()
+        {'triples': 0, 'graphs': [], 'classes': []}
+        """
         return {
             "triples": self.triples,
             "graphs": self.graphs.to_dict(orient="records"),
@@ -144,7 +154,15 @@ class KnowledgeGraph:
                 self.recover(budget=_OPEN_BUDGET)
 
     def close(self) -> None:
-        """Flush and release the store (the on-disk lock, or a backend's connections, with it)."""
+        """Flush and release the store (the on-disk lock, or a backend's connections, with it).
+
+        Closing twice is harmless; ``with KnowledgeGraph(path) as kg:`` closes on leaving.
+
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.close()
+        >>> kg.store is None
+        True
+        """
         if self._store is None:
             return
         if not self.read_only and self.location is not None:
@@ -170,12 +188,20 @@ class KnowledgeGraph:
 
     @property
     def store(self) -> ox.Store:
-        """The underlying pyoxigraph store (the hot path; read it, write through ``load``)."""
+        """The underlying pyoxigraph store (the hot path; read it, write through ``load``).
+
+        >>> type(KnowledgeGraph(None).store).__name__
+        'Store'
+        """
         return self._store
 
     @property
     def dataset(self) -> Dataset:
-        """The rdflib view of the same store (oxrdflib), with the union as default graph."""
+        """The rdflib view of the same store (oxrdflib), with the union as default graph.
+
+        >>> len(KnowledgeGraph(None).dataset)
+        0
+        """
         if self._dataset is None:
             from oxrdflib import OxigraphStore
 
@@ -194,6 +220,11 @@ class KnowledgeGraph:
         uncommitted files. ``budget`` bounds the seconds spent deleting (the rest stays hidden
         and goes next time); an embedded store does this with a few seconds whenever it is
         opened for writing.
+
+        :raises StoreError: the store is open read-only.
+
+        >>> KnowledgeGraph(None).recover()
+        []
         """
         self._require_writable()
         removed = self._collect_garbage(budget)
@@ -263,7 +294,12 @@ class KnowledgeGraph:
     @property
     def data_plane(self) -> Any:
         """The ``kg.dataplane.DataPlane`` holding this store's matrices, or ``None`` when the
-        store has none (a remote store without ``IGKG_COLUMNAR``)."""
+        store has none (a remote store without ``IGKG_COLUMNAR``); an in-memory store gets a
+        temporary folder, removed on ``close``.
+
+        >>> type(KnowledgeGraph(None).data_plane).__name__
+        'DataPlane'
+        """
         if self._plane is None:
             from kg.dataplane import DataPlane
             from kg.store.matrices import MemoryPlaneRoot, data_plane_root
@@ -288,7 +324,11 @@ class KnowledgeGraph:
     def matrix_files(self, kind: str | None = None, cohort: str | None = None) -> list[Any]:
         """The catalogued matrix files (``kg.dataplane.MatrixFile``), of ``kind`` when given
         (radiomics, traits, expression, markers, clinical, genotypes), of sources holding
-        subjects of ``cohort`` (label or IRI) when given."""
+        subjects of ``cohort`` (label or IRI) when given.
+
+        >>> KnowledgeGraph(None).matrix_files(kind="radiomics")
+        []
+        """
         from kg.store.matrices import MATRIX_FILES_QUERY, records_from_frame
 
         frame = self.query(MATRIX_FILES_QUERY)
@@ -323,6 +363,14 @@ class KnowledgeGraph:
         :raises StoreError: no matrix of ``kind`` in the store.
         :raises DataPlaneError: a listed feature or glob that no file has.
         :raises MatrixIntegrityError: a file missing or changed behind igkg's back.
+
+        >>> import pathlib, tempfile
+        >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+        >>> _ = table.write_text("Case ID,original_firstorder_Mean\\nP1,1.5\\nP2,2.5\\n")
+        >>> kg = KnowledgeGraph(None)
+        >>> _ = kg.load(table, kind="radiomics-csv")
+        >>> kg.matrix(kind="radiomics", features="original_firstorder_*")["original_firstorder_Mean"].tolist()
+        [1.5, 2.5]
         """
         files = self.matrix_files(kind=kind)
         if not files:
@@ -341,6 +389,14 @@ class KnowledgeGraph:
         """The subject IRIs of a cohort named by label or IRI, sorted.
 
         :raises StoreError: no such cohort (the message lists those in the store).
+
+        >>> import pathlib, tempfile
+        >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+        >>> _ = table.write_text("Case ID,original_firstorder_Mean\\nP1,1.5\\nP2,2.5\\n")
+        >>> kg = KnowledgeGraph(None)
+        >>> _ = kg.load(table, kind="radiomics-csv", cohort="demo")
+        >>> kg.cohort_subjects("demo")
+        ['https://w3id.org/igkg/id/subject/P1', 'https://w3id.org/igkg/id/subject/P2']
         """
         frame = self.query(
             "SELECT DISTINCT ?subject ?c ?label WHERE { ?subject igkg:inCohort ?c . OPTIONAL { ?c rdfs:label ?label } }"
@@ -399,6 +455,11 @@ class KnowledgeGraph:
         wins over both); else the default graph is the union of the data graphs (with
         ``union``) or the store's own default graph, and the named graphs are the data
         graphs and the catalog.
+
+        :raises QuerySyntaxError: the text does not parse (the message has the position).
+
+        >>> bool(KnowledgeGraph(None).raw_query("ASK { }"))
+        True
         """
         sparql = bind_values(sparql, bindings)
         kwargs: dict[str, Any] = {"prefixes": PREFIXES}
@@ -432,6 +493,11 @@ class KnowledgeGraph:
         catalog, and not a graph of that space the catalog does not list (a load in progress
         or interrupted, an old version being dropped). A read-only store cannot change, so
         it works this out once; a writable one at every query (a few catalog rows).
+
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> 1 } }")
+        >>> kg.data_graphs()
+        ['urn:example:g']
         """
         return [node.value for node in self._data_graph_nodes() if isinstance(node, ox.NamedNode)]
 
@@ -452,7 +518,11 @@ class KnowledgeGraph:
         return nodes
 
     def sparql(self, sparql: str, bindings: Mapping[str, Any] | None = None) -> Result:
-        """Run SPARQL through rdflib's API (``initBindings``) and return an rdflib ``Result``."""
+        """Run SPARQL through rdflib's API (``initBindings``) and return an rdflib ``Result``.
+
+        >>> len(KnowledgeGraph(None).sparql("SELECT * WHERE { ?s ?p ?o }"))
+        0
+        """
         from rdflib import Literal as RLiteral
         from rdflib.term import Identifier
 
@@ -463,6 +533,11 @@ class KnowledgeGraph:
         """Run the named query ``name`` (``queries/<name>.rq``) with typed, engine-bound parameters.
 
         A thin wrapper over ``self.query`` (so every backend gets it); see ``kg.query.named``.
+
+        :raises UnknownQuery: no such query, or a parameter it does not declare.
+
+        >>> KnowledgeGraph(None).ask("features_for_gene", gene="EGFR").empty
+        True
         """
         from kg.query.named import run_named_query
 
@@ -472,19 +547,39 @@ class KnowledgeGraph:
         """A typed ``networkx.MultiDiGraph`` of the whole graph or of a CONSTRUCT query's result.
 
         A thin wrapper over ``self.query``; see ``kg.views.networkx.subgraph``.
+
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> kg.to_networkx().number_of_edges()
+        1
         """
         from kg.views.networkx import subgraph
 
         return subgraph(self, construct, bindings)
 
     def graphs(self) -> pd.DataFrame:
-        """The catalog: one row per loaded source (graph, source key, kind, file, checksum, triples, loaded)."""
+        """The catalog: one row per loaded source (graph, source key, kind, file, checksum, triples, loaded).
+
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "facts.nt"
+        >>> _ = path.write_text('<urn:example:a> <urn:example:b> "c" .\\n')
+        >>> kg = KnowledgeGraph(None)
+        >>> _ = kg.load(path)
+        >>> kg.graphs()[["source", "kind", "triples"]].values.tolist()
+        [['rdf/facts.nt', 'rdf', 1]]
+        """
         frame = self.query(CATALOG_QUERY)
         assert isinstance(frame, pd.DataFrame)
         return frame
 
     def stats(self) -> Stats:
-        """Triples per named graph (with its source), instances per class, and the total."""
+        """Triples per named graph (with its source), instances per class, and the total.
+
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> a <urn:example:Gene> } }")
+        >>> kg.stats().classes.values.tolist()
+        [['urn:example:Gene', 1]]
+        """
         per_graph = self.query(
             "SELECT ?graph (COUNT(*) AS ?triples) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph ORDER BY ?graph"
         )
@@ -518,7 +613,7 @@ class KnowledgeGraph:
         replace: bool = False,
         source_name: str | None = None,
         **options: Any,
-    ) -> Any:
+    ) -> LoadReport:
         """Load one source file (or folder) into its own named graph; returns its ``LoadReport``.
 
         A source is its kind plus its file name (or ``source_name``) plus the folder it comes
@@ -541,8 +636,19 @@ class KnowledgeGraph:
         :raises LoadError: the file is missing or unreadable, its content is wrong, or it would
             shrink its source by more than half without ``replace`` (the store is unchanged).
         :raises ConfigError: an option the loader does not declare (the message lists those it does).
+        :raises StoreError: the store is open read-only.
+
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "facts.nt"
+        >>> _ = path.write_text('<urn:example:a> <urn:example:b> "c" .\\n')
+        >>> kg = KnowledgeGraph(None)
+        >>> report = kg.load(path)          # the kind (rdf) from the file name
+        >>> report.kind, report.triples, report.skipped
+        ('rdf', 1, False)
+        >>> kg.load(path).skipped          # unchanged: nothing to do
+        True
         """
-        from loaders import LoadContext, LoadReport, get_loader, infer_kind
+        from loaders import LoadContext, get_loader, infer_kind
 
         self._require_writable()
         values = _values_mode(values)
@@ -743,7 +849,7 @@ class KnowledgeGraph:
         report: Any = None,
         tables: Mapping[str, tuple[Any, ...]] | None = None,
         generated_by: str | None = None,
-    ) -> Any:
+    ) -> LoadReport:
         """Add triples made by igkg itself (e.g. an association run) as their own source graph.
 
         ``key`` names the source (``associations/<run id>``); the same key with other
@@ -751,10 +857,16 @@ class KnowledgeGraph:
         ``tables`` maps a name to ``(kind, frame)`` or ``(kind, frame, {column: IRI})``: whole
         tables (a ``subject`` column naming each row) kept as Parquet in the data plane and
         listed as the graph's distributions, made (``prov:wasGeneratedBy``) by ``generated_by``
-        (an analysis run's IRI) when given.
-        """
-        from loaders import LoadReport
+        (an analysis run's IRI) when given. Returns the ``LoadReport``.
 
+        :raises StoreError: the store is open read-only.
+
+        >>> from rdflib import URIRef
+        >>> kg = KnowledgeGraph(None)
+        >>> triple = (URIRef("urn:example:run"), URIRef("urn:example:used"), URIRef("urn:example:file"))
+        >>> kg.ingest("associations/demo", [triple], kind="association-run").triples
+        1
+        """
         self._require_writable()
         report = report or LoadReport(source=key, kind=kind)
         started = utc_now()
@@ -795,7 +907,11 @@ class KnowledgeGraph:
         return report
 
     def lookups(self) -> dict[str, Callable[[], Any]]:
-        """Read-only helpers offered to loaders, built lazily from what the store holds."""
+        """Read-only helpers offered to loaders, built lazily from what the store holds.
+
+        >>> sorted(KnowledgeGraph(None).lookups())
+        ['genes', 'ontology-terms']
+        """
         found: dict[str, Callable[[], Any]] = {}
         from kg.store.lookups import LOOKUPS
 
@@ -892,6 +1008,16 @@ class KnowledgeGraph:
 
         Accepts the graph IRI or the source key (``hgnc/hgnc_complete_set.txt``) or a
         source file name when it names exactly one source.
+
+        :raises StoreError: the store is open read-only, or no source (or more than one) matches.
+
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "facts.nt"
+        >>> _ = path.write_text('<urn:example:a> <urn:example:b> "c" .\\n')
+        >>> kg = KnowledgeGraph(None)
+        >>> _ = kg.load(path)
+        >>> kg.drop("facts.nt"), len(kg.graphs())
+        (1, 0)
         """
         self._require_writable()
         catalog = self.graphs()
@@ -938,7 +1064,16 @@ class KnowledgeGraph:
         return int(next(iter(rows))["n"].value)
 
     def update(self, sparql: str) -> None:
-        """Run SPARQL 1.1 UPDATE (only the endpoint's token-guarded path and tests use this)."""
+        """Run SPARQL 1.1 UPDATE (only the endpoint's token-guarded path and tests use this).
+
+        :raises StoreError: the store is open read-only.
+        :raises QuerySyntaxError: the update does not parse.
+
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> 1 } }")
+        >>> kg.query("ASK { <urn:example:a> <urn:example:b> 1 }")
+        True
+        """
         self._require_writable()
         try:
             self._store.update(sparql, prefixes=PREFIXES)
@@ -955,6 +1090,14 @@ class KnowledgeGraph:
         """Write the store (or one graph) as N-Quads, TriG, Turtle, N-Triples or RDF/XML.
 
         Triple formats without ``graph`` write the union of all graphs.
+
+        >>> import io
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> out = io.BytesIO()
+        >>> kg.export(out, format="ntriples", graph="urn:example:g")
+        >>> out.getvalue()
+        b'<urn:example:a> <urn:example:b> <urn:example:c> .\\n'
         """
         export_store(self._store, output, format=format, graph=graph)
 
