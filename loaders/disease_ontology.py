@@ -28,7 +28,6 @@ class whose xrefs name the same DOID, OMIM or MeSH id meets both (``crosswalk.rq
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import logging
 import re
@@ -42,7 +41,7 @@ from kg.core.errors import LoadError
 from kg.core.namespaces import DOID, IGKG, OBOINOWL, OWL, RDF, RDFS, SKOS
 from loaders._disease_ids import disease_iri, split_curie
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import iter_lines
+from loaders._tables import cut_short, iter_records
 
 __all__ = ["HIERARCHY_COLUMNS", "LOADER", "ROOT", "XREF_COLUMNS", "doid_iri"]
 
@@ -87,18 +86,12 @@ class ReportRow:
 def _rows(path: Path, context: LoadContext, report: LoadReport) -> tuple[str, list[ReportRow]]:
     """The layout (``hierarchy`` or ``xrefs``) and the rows of one report."""
     delimiter = "," if path.name.lower().endswith((".csv", ".csv.gz")) else "\t"
-    state = {"line": 0}
-
-    def numbered() -> Iterator[str]:
-        for lineno, text in iter_lines(path, context):
-            state["line"] = lineno
-            yield text
-
     header: list[str] | None = None
     layout = ""
+    line = 0
     rows: list[ReportRow] = []
-    for cells in csv.reader(numbered(), delimiter=delimiter):
-        line = state["line"]
+    for record in iter_records(path, context, delimiter=delimiter):
+        cells, line = record.cells, record.line
         if header is None:
             header = [c.strip() for c in cells]
             if header[:3] == list(HIERARCHY_COLUMNS):
@@ -112,6 +105,9 @@ def _rows(path: Path, context: LoadContext, report: LoadReport) -> tuple[str, li
             continue
         if not any(c.strip() for c in cells):
             continue
+        truncated = cut_short(path, record, len(cells), len(header))
+        if truncated is not None:
+            raise truncated
         if len(cells) != len(header):
             raise LoadError(path, f"{len(cells)} cells but the header has {len(header)} columns", line=line,
                             hint="check the separator and quoting of this line")
@@ -125,7 +121,7 @@ def _rows(path: Path, context: LoadContext, report: LoadReport) -> tuple[str, li
     if header is None:
         raise LoadError(path, "the file is empty", line=1, hint="expected the header 'id label subClassOf' or 'id label xrefs'")
     if not rows:
-        raise LoadError(path, "a header but no data rows", line=state["line"] + 1, hint="the file looks truncated; download it again")
+        raise LoadError(path, "a header but no data rows", line=line + 1, hint="the file looks truncated; download it again")
     return layout, rows
 
 
