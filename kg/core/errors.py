@@ -18,15 +18,33 @@ __all__ = [
 
 
 class IgkgError(Exception):
-    """Base of every error igkg raises on purpose."""
+    """Base of every error igkg raises on purpose: ``except IgkgError`` catches them all.
+
+    >>> issubclass(LoadError, IgkgError) and issubclass(StoreError, IgkgError)
+    True
+    """
 
 
 class ConfigError(IgkgError, ValueError):
-    """A setting, option or environment variable is wrong."""
+    """A setting, option or environment variable is wrong.
+
+    >>> from kg.core.settings import Settings
+    >>> Settings.from_env({"IGKG_STORE_CHUNK": "many"})
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.ConfigError: IGKG_STORE_CHUNK='many' is not a valid value for store_chunk (a whole number)
+    """
 
 
 class StoreError(IgkgError, OSError):
-    """The store cannot be opened or written (locked, corrupt, unreachable)."""
+    """The store cannot be opened or written (locked, corrupt, unreachable).
+
+    >>> from kg import KnowledgeGraph
+    >>> KnowledgeGraph(None, read_only=True)
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.StoreError: an in-memory store cannot be opened read-only
+    """
 
 
 class LoadError(IgkgError, ValueError):
@@ -69,19 +87,38 @@ class LoadError(IgkgError, ValueError):
 
 
 class QuerySyntaxError(IgkgError, ValueError):
-    """A SPARQL query or update does not parse; carries the parser's message and position."""
+    """A SPARQL query or update does not parse; carries the parser's message and position.
+
+    >>> from kg import KnowledgeGraph
+    >>> KnowledgeGraph(None).query("SELECT WHERE")
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.QuerySyntaxError: ...
+    """
 
 
 class QueryRefused(IgkgError, PermissionError):
-    """A query or update is not allowed here (read-only store, SERVICE, file: IRIs ...)."""
+    """A query or update is not allowed here (read-only store, SERVICE, file: IRIs ...).
+
+    >>> isinstance(QueryRefused("SERVICE is not allowed"), PermissionError)
+    True
+    """
 
 
 class QueryTimeout(IgkgError, TimeoutError):
-    """A query ran past its time limit and was stopped."""
+    """A query ran past its time limit and was stopped.
+
+    >>> isinstance(QueryTimeout("stopped after 30 s"), TimeoutError)
+    True
+    """
 
 
 class UnknownQuery(IgkgError, KeyError):
-    """No named query has that name, or a parameter is unknown or of the wrong type."""
+    """No named query has that name, or a parameter is unknown or of the wrong type.
+
+    >>> str(UnknownQuery("no named query 'x'"))   # a sentence, not KeyError's quoted repr
+    "no named query 'x'"
+    """
 
     def __str__(self) -> str:
         # KeyError quotes its message; this one is a sentence for people.
@@ -89,4 +126,8 @@ class UnknownQuery(IgkgError, KeyError):
 
 
 class AssociationError(IgkgError, ValueError):
-    """The inputs of an association analysis are unusable (names the variable and what to do)."""
+    """The inputs of an association analysis are unusable (names the variable and what to do).
+
+    >>> isinstance(AssociationError("no expression measurements in the store"), ValueError)
+    True
+    """

@@ -28,7 +28,16 @@ def _sha256_file(path: Path) -> str:
 
 
 def sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 (hex) of a file, or of a folder's files (relative names and contents' digests, in name order)."""
+    """SHA-256 (hex) of a file, or of a folder's files (relative names and contents' digests, in name order).
+
+    :raises OSError: the path cannot be read.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "abc.txt"
+    >>> _ = path.write_text("abc")
+    >>> sha256(path)
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
     path = Path(path)
     if path.is_dir():
         digest = hashlib.sha256()
@@ -42,7 +51,11 @@ def sha256(path: str | os.PathLike[str]) -> str:
 def delimiter_for(path: str | os.PathLike[str], given: str | None = None) -> str:
     """The cell delimiter of a table: ``given`` (``tab`` or ``\\t`` mean a tab) if set, else
     a comma for ``*.csv`` and a tab for every other name (``.tsv``, ``.txt``, ``.tab``, unknown),
-    compression suffixes ignored."""
+    compression suffixes ignored.
+
+    >>> delimiter_for("features.csv.gz"), delimiter_for("genes.txt"), delimiter_for("table.csv", "tab")
+    (',', '\\t', '\\t')
+    """
     if given:
         return "\t" if str(given).lower() in ("tab", "\\t") else str(given)
     name = Path(path).name.lower()
@@ -52,5 +65,10 @@ def delimiter_for(path: str | os.PathLike[str], given: str | None = None) -> str
 
 
 def utc_now() -> str:
-    """The current UTC time as ``xsd:dateTime`` text to the second, e.g. ``2024-05-01T12:00:00Z``."""
+    """The current UTC time as ``xsd:dateTime`` text to the second, e.g. ``2024-05-01T12:00:00Z``.
+
+    >>> import re
+    >>> bool(re.fullmatch(r"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ", utc_now()))
+    True
+    """
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -67,7 +67,11 @@ _DEFAULT_SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 @dataclass(frozen=True)
 class Settings:
-    """The values of every ``IGKG_*`` variable (see the module docstring); ``None`` = not set."""
+    """The values of every ``IGKG_*`` variable (see the module docstring); ``None`` = not set.
+
+    >>> Settings().store_chunk
+    1000
+    """
 
     store: str = DEFAULT_STORE
     base: str = DEFAULT_INSTANCE_BASE
@@ -104,6 +108,10 @@ class Settings:
         """The settings from ``environ`` (default ``os.environ``); an empty variable counts as unset.
 
         :raises ConfigError: a variable's value is not of its type (the message names it).
+
+        >>> settings = Settings.from_env({"IGKG_STORE": "/data/igkg", "IGKG_STORE_CHUNK": "50", "IGKG_BASE": ""})
+        >>> settings.store, settings.store_chunk, settings.base
+        ('/data/igkg', 50, 'https://w3id.org/igkg/id/')
         """
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}

@@ -45,7 +45,14 @@ def to_oxigraph(term: Any) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 
 
 def from_oxigraph(term: Any) -> Node:
-    """A pyoxigraph term as an rdflib term."""
+    """A pyoxigraph term as an rdflib term.
+
+    >>> import pyoxigraph as ox
+    >>> from_oxigraph(ox.Literal("7", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))).toPython()
+    7
+    >>> from_oxigraph(ox.NamedNode("urn:example:a"))
+    rdflib.term.URIRef('urn:example:a')
+    """
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
