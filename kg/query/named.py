@@ -86,7 +86,11 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 @dataclass(frozen=True)
 class Param:
-    """One declared parameter: its name (= the SPARQL variable), type, default and doc."""
+    """One declared parameter: its name (= the SPARQL variable), type, default and doc.
+
+    >>> get_query("features_for_gene").param("gene").default
+    'EGFR'
+    """
 
     name: str
     type: str
@@ -96,18 +100,31 @@ class Param:
 
     @property
     def required(self) -> bool:
-        """True when the caller must give a value (no default, not optional)."""
+        """True when the caller must give a value (no default, not optional).
+
+        >>> Param("gene", "string").required, Param("gene", "string", default="EGFR").required
+        (True, False)
+        """
         return self.default is None and not self.optional
 
     def signature(self) -> str:
-        """The parameter as the header writes it, e.g. ``gene: string = EGFR``."""
+        """The parameter as the header writes it, e.g. ``gene: string = EGFR``.
+
+        >>> Param("cohort", "iri", optional=True).signature()
+        'cohort: iri?'
+        """
         text = f"{self.name}: {self.type}{'?' if self.optional else ''}"
         return text + (f" = {self.default}" if self.default is not None else "")
 
 
 @dataclass(frozen=True)
 class NamedQuery:
-    """One named query: header fields, the SPARQL text and where it came from."""
+    """One named query: header fields, the SPARQL text and where it came from.
+
+    >>> query = get_query("features_for_gene")
+    >>> query.name, [p.name for p in query.params][:2]
+    ('features_for_gene', ['gene', 'q_max'])
+    """
 
     name: str
     description: str
@@ -118,7 +135,13 @@ class NamedQuery:
     """Further header comment lines (free text), kept for the docs."""
 
     def param(self, name: str) -> Param:
-        """The parameter called ``name`` (``UnknownQuery`` if there is none)."""
+        """The parameter called ``name``.
+
+        :raises UnknownQuery: the query has no such parameter (the message lists those it has).
+
+        >>> get_query("features_for_gene").param("gene").signature()
+        'gene: string = EGFR'
+        """
         for param in self.params:
             if param.name == name:
                 return param
@@ -130,6 +153,11 @@ class NamedQuery:
 
         Unknown names, missing required values and values of the wrong type raise
         ``UnknownQuery``; defaults fill what is not given.
+
+        :raises UnknownQuery: an unknown name, a missing required value, a value of the wrong type.
+
+        >>> get_query("features_for_gene").bindings({"gene": "KRAS"})["gene"]
+        rdflib.term.Literal('KRAS')
         """
         values = dict(values or {})
         for name in values:
@@ -153,6 +181,12 @@ class NamedQuery:
         (from ``kg.core.namespaces``), so it runs on any SPARQL engine.
         With a ``#@params`` line the values go in a ``VALUES`` block there (and no
         bindings are returned); without one they are returned for the trailing ``VALUES``.
+
+        :raises UnknownQuery: as ``bindings``.
+
+        >>> sparql, bindings = get_query("features_for_gene").render({"gene": "KRAS"})
+        >>> sparql.startswith("PREFIX"), bindings
+        (True, {})
         """
         bound = self.bindings(values)
         sparql = with_prefixes(self.sparql)
@@ -229,7 +263,17 @@ def _checked_iri(text: str, where: str) -> URIRef:
 
 
 def parse_named_query(text: str, path: str | None = None) -> NamedQuery:
-    """Parse a ``.rq`` file's header and keep its SPARQL; header errors name file and line."""
+    """Parse a ``.rq`` file's header and keep its SPARQL; header errors name file and line.
+
+    :raises UnknownQuery: the header is malformed (the message names file and line).
+
+    >>> parse_named_query("# name: everything\\n# description: All triples.\\nSELECT * WHERE { ?s ?p ?o }").name
+    'everything'
+    >>> parse_named_query("SELECT * WHERE { ?s ?p ?o }", "any.rq")
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.UnknownQuery: any.rq: the header needs '# name: ...' and '# description: ...' lines
+    """
     where = path or "<query>"
     name = description = None
     params: list[Param] = []
@@ -283,7 +327,11 @@ def parse_named_query(text: str, path: str | None = None) -> NamedQuery:
 
 
 def queries_dir() -> Path:
-    """The folder of the bundled ``.rq`` files (the ``queries`` package)."""
+    """The folder of the bundled ``.rq`` files (the ``queries`` package).
+
+    >>> (queries_dir() / "features_for_gene.rq").is_file()
+    True
+    """
     return Path(str(resources.files("queries")))
 
 
@@ -292,7 +340,13 @@ def _iter_files(directory: Path) -> Iterator[Path]:
 
 
 def load_queries(directory: str | Path | None = None) -> dict[str, NamedQuery]:
-    """Every named query in ``directory`` (default: the bundled ``queries/``), by name, sorted."""
+    """Every named query in ``directory`` (default: the bundled ``queries/``), by name, sorted.
+
+    :raises UnknownQuery: a malformed header, or two files with the same query name.
+
+    >>> "features_for_gene" in load_queries()
+    True
+    """
     folder = Path(directory) if directory is not None else queries_dir()
     found: dict[str, NamedQuery] = {}
     for path in _iter_files(folder):
@@ -304,7 +358,13 @@ def load_queries(directory: str | Path | None = None) -> dict[str, NamedQuery]:
 
 
 def get_query(name: str, directory: str | Path | None = None) -> NamedQuery:
-    """The named query ``name`` (``UnknownQuery`` listing the names there are)."""
+    """The named query ``name``.
+
+    :raises UnknownQuery: no query has that name (the message lists the names there are).
+
+    >>> get_query("crosswalk").name
+    'crosswalk'
+    """
     queries = load_queries(directory)
     try:
         return queries[name]
@@ -313,7 +373,14 @@ def get_query(name: str, directory: str | Path | None = None) -> NamedQuery:
 
 
 def run_named_query(kg: Any, name: str, params: Mapping[str, Any] | None = None, *, directory: str | Path | None = None) -> Any:
-    """Run a named query on anything with ``query(sparql, bindings)`` (local or remote graph)."""
+    """Run a named query on anything with ``query(sparql, bindings)`` (local or remote graph).
+
+    :raises UnknownQuery: no such query, or a parameter it does not take.
+
+    >>> from kg import KnowledgeGraph
+    >>> run_named_query(KnowledgeGraph(None), "features_for_gene", {"gene": "EGFR"}).empty
+    True
+    """
     query = get_query(name, directory)
     sparql, bindings = query.render(params)
     logger.debug("running named query %s with %s", name, bindings)

@@ -19,7 +19,12 @@ _PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 
 def with_prefixes(text: str, prefixes: Mapping[str, str] | None = PREFIXES) -> str:
     """``text`` with a ``PREFIX`` line for each of ``prefixes`` (default: igkg's prefix map) that
-    the text uses but does not declare itself, so that it runs on any SPARQL engine."""
+    the text uses but does not declare itself, so that it runs on any SPARQL engine.
+
+    >>> print(with_prefixes("SELECT ?g WHERE { ?g a igkg:Gene }"))
+    PREFIX igkg: <https://w3id.org/igkg/>
+    SELECT ?g WHERE { ?g a igkg:Gene }
+    """
     if not prefixes:
         return text
     declared = {m.group(1) or "" for m in _PREFIX_DECL.finditer(text)}
@@ -33,12 +38,20 @@ def with_prefixes(text: str, prefixes: Mapping[str, str] | None = PREFIXES) -> s
 
 
 def strip_strings(text: str) -> str:
-    """The text with string literals, IRIs and comments blanked (for keyword searches)."""
+    """The text with string literals, IRIs and comments blanked (for keyword searches).
+
+    >>> strip_strings('SELECT "igkg:" ?x')
+    'SELECT       ?x'
+    """
     return "".join(token if kind == "code" else " " * len(token) for kind, token in tokens(text))
 
 
 def tokens(text: str) -> Iterator[tuple[str, str]]:
-    """Split SPARQL text into ``code``, ``string``, ``iri`` and ``comment`` runs."""
+    """Split SPARQL text into ``code``, ``string``, ``iri`` and ``comment`` runs.
+
+    >>> list(tokens('ASK { <urn:a> ?p "b" } # c'))
+    [('code', 'ASK { '), ('iri', '<urn:a>'), ('code', ' ?p '), ('string', '"b"'), ('code', ' } '), ('comment', '# c')]
+    """
     i, n, start = 0, len(text), 0
     while i < n:
         c = text[i]

@@ -27,6 +27,10 @@ def solutions_to_dataframe(solutions: ox.QuerySolutions) -> pd.DataFrame:
     and no rows; with no variables (``SELECT * WHERE { }``) it has rows and no columns.
 
     Goes through Oxigraph's CSV writer and pandas' C parser, the fastest path measured.
+
+    >>> import pyoxigraph as ox
+    >>> solutions_to_dataframe(ox.Store().query("SELECT ?n WHERE { VALUES ?n { 1 2 } }"))["n"].tolist()
+    [1, 2]
     """
     columns = [v.value for v in solutions.variables]
     data = solutions.serialize(format=ox.QueryResultsFormat.CSV)
@@ -41,7 +45,12 @@ def solutions_to_dataframe(solutions: ox.QuerySolutions) -> pd.DataFrame:
 
 def triples_to_graph(triples: Any) -> Graph:
     """The triples of a CONSTRUCT/DESCRIBE result (anything ``pyoxigraph.serialize`` takes) as an
-    rdflib ``Graph`` with igkg's prefixes bound."""
+    rdflib ``Graph`` with igkg's prefixes bound.
+
+    >>> import pyoxigraph as ox
+    >>> len(triples_to_graph(ox.Store().query("CONSTRUCT { <urn:a> <urn:b> 1 } WHERE { }")))
+    1
+    """
     graph = Graph()
     for prefix, uri in PREFIXES.items():
         graph.bind(prefix, uri)
