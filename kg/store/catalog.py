@@ -45,12 +45,22 @@ CATALOG_QUERY = f"""SELECT ?graph ?source ?kind ?file ?sha256 ?triples ?loaded W
 
 
 def graph_iri(key: str, fingerprint: str) -> str:
-    """The named-graph IRI of one version of a source."""
+    """The named-graph IRI of one version of a source.
+
+    >>> graph_iri("hgnc/hgnc_complete_set.txt", "ab" * 32)
+    'https://w3id.org/igkg/graph/hgnc/hgnc_complete_set.txt/abababababababab'
+    """
     return GRAPH_BASE + quote(key, safe="/-._~") + "/" + fingerprint[:16]
 
 
 def source_key_query() -> str:
-    """SELECT of the graph currently catalogued for the source key bound as ``?key``."""
+    """SELECT of the graph currently catalogued for the source key bound as ``?key``.
+
+    >>> import pyoxigraph as ox
+    >>> from kg.query.binding import bind_values
+    >>> list(ox.Store().query(bind_values(source_key_query(), {"key": "rdf/facts.nt"})))
+    []
+    """
     return f"SELECT ?g WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?g <{IGKG.sourceKey}> ?key }} }}"
 
 
@@ -72,6 +82,12 @@ def mark_pending(graph: str, started: str) -> str:
 
     A graph with this marker and no catalog record is what an interrupted load left behind,
     and only such graphs are removed by recovery.
+
+    >>> import pyoxigraph as ox
+    >>> store = ox.Store()
+    >>> store.update(mark_pending("urn:example:g", "2024-05-01T12:00:00Z"))
+    >>> [row["g"].value for row in store.query(pending_graphs_query())]
+    ['urn:example:g']
     """
     return (
         f"INSERT DATA {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> ; "
@@ -80,7 +96,15 @@ def mark_pending(graph: str, started: str) -> str:
 
 
 def clear_pending(graph: str) -> str:
-    """The update removing the pending-load marker of ``graph``."""
+    """The update removing the pending-load marker of ``graph``.
+
+    >>> import pyoxigraph as ox
+    >>> store = ox.Store()
+    >>> store.update(mark_pending("urn:example:g", "2024-05-01T12:00:00Z"))
+    >>> store.update(clear_pending("urn:example:g"))
+    >>> list(store.query(pending_graphs_query()))
+    []
+    """
     return (
         f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> ; "
         f"<{PROV.startedAtTime}> ?started }} }} ;\n"
@@ -89,12 +113,28 @@ def clear_pending(graph: str) -> str:
 
 
 def pending_graphs_query() -> str:
-    """SELECT ``?g``: the graphs an igkg load marked as being written."""
+    """SELECT ``?g``: the graphs an igkg load marked as being written.
+
+    >>> import pyoxigraph as ox
+    >>> list(ox.Store().query(pending_graphs_query()))
+    []
+    """
     return f"SELECT DISTINCT ?g WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?g a <{IGKG.PendingLoad}> }} }}"
 
 
 def delete_record(graph: str) -> str:
-    """The SPARQL update removing the catalog record of ``graph`` (graph, load activity, source file)."""
+    """The SPARQL update removing the catalog record of ``graph`` (graph, load activity, source file).
+
+    >>> import pyoxigraph as ox
+    >>> from loaders import LoadReport
+    >>> store = ox.Store()
+    >>> version = SourceVersion(key="rdf/facts.nt", graph="urn:example:g", kind="rdf", loader_version="1",
+    ...                         fingerprint="ab" * 32, report=LoadReport(source="facts.nt", kind="rdf"), started="2024-05-01T12:00:00Z")
+    >>> store.update(record_update(version))
+    >>> store.update(delete_record("urn:example:g"))
+    >>> len(store)
+    0
+    """
     from kg.store.matrices import delete_distributions
 
     return (
@@ -111,7 +151,15 @@ def _lit(value: Any, datatype: Any = None) -> Literal:
 
 @dataclass(frozen=True)
 class SourceVersion:
-    """One version of a source as the catalog records it."""
+    """One version of a source as the catalog records it.
+
+    >>> from loaders import LoadReport
+    >>> version = SourceVersion(key="rdf/facts.nt", graph=graph_iri("rdf/facts.nt", "ab" * 32), kind="rdf",
+    ...                         loader_version="1", fingerprint="ab" * 32, report=LoadReport(source="facts.nt", kind="rdf"),
+    ...                         started="2024-05-01T12:00:00Z")
+    >>> version.graph
+    'https://w3id.org/igkg/graph/rdf/facts.nt/abababababababab'
+    """
 
     key: str
     """The source key, ``<kind>/<file name>`` (``~<path digest>`` appended for a second file of
@@ -142,7 +190,19 @@ class SourceVersion:
 
 
 def record_update(version: SourceVersion) -> str:
-    """The ``INSERT DATA`` of one source version's catalog record (PROV-O activity, DCAT file, VoID counts)."""
+    """The ``INSERT DATA`` of one source version's catalog record (PROV-O activity, DCAT file, VoID counts).
+
+    >>> import pyoxigraph as ox
+    >>> from kg.query.binding import bind_values
+    >>> from loaders import LoadReport
+    >>> store = ox.Store()
+    >>> version = SourceVersion(key="rdf/facts.nt", graph="urn:example:g", kind="rdf", loader_version="1",
+    ...                         fingerprint="ab" * 32, report=LoadReport(source="facts.nt", kind="rdf", triples=1),
+    ...                         started="2024-05-01T12:00:00Z")
+    >>> store.update(record_update(version))
+    >>> [row["g"].value for row in store.query(bind_values(source_key_query(), {"key": "rdf/facts.nt"}))]
+    ['urn:example:g']
+    """
     key, graph, kind, report, file = version.key, version.graph, version.kind, version.report, version.file
     g = URIRef(graph)
     activity = URIRef(graph + "#load")
