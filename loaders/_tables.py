@@ -32,6 +32,7 @@ __all__ = [
     "iter_lines",
     "iter_records",
     "iter_table",
+    "limit_lines",
     "no_data_rows",
     "open_text",
     "read_lines",
@@ -193,6 +194,47 @@ def read_lines(
             ) from None
         except MemoryError:
             raise LoadError(path, "out of memory reading this line", line=lineno + 1, hint="check the file") from None
+
+
+class _LineLimit(io.RawIOBase):
+    """A binary reader that raises ``LoadError`` once a line exceeds ``max_bytes`` (for parsers that read blocks)."""
+
+    def __init__(self, raw: IO[bytes], path: Path, max_bytes: int) -> None:
+        self._raw = raw
+        self._path = path
+        self._max = max_bytes
+        self._run = 0
+        self._line = 1
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        last = data.rfind(b"\n")
+        if last < 0:
+            self._run += n
+        else:
+            self._line += data.count(b"\n")
+            self._run = n - last - 1
+        if self._run > self._max:
+            raise LoadError(
+                self._path, f"line longer than {self._max // (1024 * 1024)} MiB", line=self._line,
+                hint="the line is corrupt or the file is not of this kind; check the file and --kind",
+            )
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def limit_lines(handle: IO[bytes], path: Path, max_bytes: int = MAX_LINE_BYTES) -> IO[bytes]:
+    """Wrap a binary file so that a line longer than ``max_bytes`` raises ``LoadError`` naming it,
+    for parsers that read blocks themselves (Oxigraph's N-Triples / Turtle readers)."""
+    return io.BufferedReader(_LineLimit(handle, path, max_bytes))
 
 
 def iter_lines(

@@ -25,7 +25,7 @@ from kg.core.namespaces import MESH, MESHV, RDF, RDFS
 from kg.core.terms import from_oxigraph
 from loaders._mesh import Descriptor, descriptor_triples, hierarchy_triples, index_owners, mesh_year
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import open_text
+from loaders._tables import limit_lines, open_text
 from loaders.rdf import syntax_error
 
 __all__ = ["LOADER"]
@@ -52,7 +52,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         str(MESHV.term), str(MESHV.preferredTerm), str(MESHV.prefLabel),
     }
     rdf_type, rdfs_label = str(RDF.type), str(RDFS.label)
-    with open_text(path, context) as handle:
+    with limit_lines(open_text(path, context), path) as handle:
         try:
             for quad in ox.parse(handle, ox.RdfFormat.N_TRIPLES):
                 report.records_read += 1

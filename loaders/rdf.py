@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg.core.errors import LoadError
 from kg.core.terms import from_oxigraph
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import open_text
+from loaders._tables import limit_lines, open_text
 from loaders._xml import check_entity_expansion
 
 __all__ = ["LOADER", "rdf_format"]
@@ -34,6 +34,10 @@ _SUFFIXES: dict[str, ox.RdfFormat] = {
     ".jsonld": ox.RdfFormat.JSON_LD,
     ".n3": ox.RdfFormat.N3,
 }
+
+
+_LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS, ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3)
+"""Syntaxes whose lines a reader may bound (``loaders._tables.limit_lines``): no legitimate line nears 16 MiB."""
 
 
 def rdf_format(path: Path) -> ox.RdfFormat:
@@ -59,9 +63,11 @@ def open_rdf(path: Path):  # noqa: ANN201 - a binary file object
     """
     if not path.is_file():
         raise LoadError(path, "file not found", hint="check the path")
-    if rdf_format(path) == ox.RdfFormat.RDF_XML:
+    fmt = rdf_format(path)
+    if fmt == ox.RdfFormat.RDF_XML:
         check_entity_expansion(path)
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    handle = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    return limit_lines(handle, path) if fmt in _LINE_FORMATS else handle
 
 
 def syntax_error(path: Path, exc: Exception) -> LoadError:
@@ -80,9 +86,15 @@ def syntax_error(path: Path, exc: Exception) -> LoadError:
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     """Yield every triple of the file (quads lose their graph: one source, one graph)."""
     fmt = rdf_format(path)
-    if fmt == ox.RdfFormat.RDF_XML:
-        check_entity_expansion(path)
-    with open_text(path, context) if not path.name.lower().endswith(".gz") else open_rdf(path) as handle:
+    if path.name.lower().endswith(".gz"):
+        handle = open_rdf(path)
+    else:
+        if fmt == ox.RdfFormat.RDF_XML:
+            check_entity_expansion(path)
+        handle = open_text(path, context)
+        if fmt in _LINE_FORMATS:
+            handle = limit_lines(handle, path)
+    with handle:
         try:
             for quad in ox.parse(handle, fmt):
                 report.records_read += 1
