@@ -36,6 +36,15 @@ def export_store(
     of all graphs.
 
     :raises StoreError: the format is unknown.
+
+    >>> import io
+    >>> import pyoxigraph as ox
+    >>> store = ox.Store()
+    >>> store.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+    >>> out = io.BytesIO()
+    >>> export_store(store, out, format="nquads")
+    >>> out.getvalue()
+    b'<urn:example:a> <urn:example:b> <urn:example:c> <urn:example:g> .\\n'
     """
     try:
         fmt = EXPORT_FORMATS[format]

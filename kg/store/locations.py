@@ -27,7 +27,11 @@ def store_location(value: str | os.PathLike[str] | None = None) -> str:
 
 
 def is_remote(location: str) -> bool:
-    """Whether ``location`` names a remote SPARQL server (``sparql+http(s)://``)."""
+    """Whether ``location`` names a remote SPARQL server (``sparql+http(s)://``).
+
+    >>> is_remote("sparql+https://example.org/sparql"), is_remote("./igkg-data")
+    (True, False)
+    """
     return location.startswith(REMOTE_SCHEMES)
 
 

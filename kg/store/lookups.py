@@ -59,6 +59,13 @@ def gene_records(kg: Any) -> list[GeneRecord]:
     Reads the label (approved symbol), ``skos:altLabel`` (aliases), ``igkg:previousSymbol``,
     ``igkg:nomenclatureStatus`` and the HGNC / Ensembl ``skos:exactMatch`` of each gene, as
     the ``hgnc`` and ``gene-info`` loaders write them.
+
+    >>> from kg import KnowledgeGraph
+    >>> kg = KnowledgeGraph(None)
+    >>> kg.update('''INSERT DATA { GRAPH <urn:example:genes> {
+    ...   <http://identifiers.org/ncbigene/7157> a igkg:Gene ; rdfs:label "TP53" ; skos:altLabel "p53" } }''')
+    >>> [(record.symbol, record.aliases) for record in gene_records(kg)]
+    [('TP53', ('p53',))]
     """
     records = []
     for row in kg.raw_query(_GENES_QUERY):
@@ -82,7 +89,16 @@ def gene_records(kg: Any) -> list[GeneRecord]:
 
 
 def gene_resolver(kg: Any) -> GeneResolver:
-    """A ``GeneResolver`` over the genes the store holds (the lookup ``"genes"``)."""
+    """A ``GeneResolver`` over the genes the store holds (the lookup ``"genes"``).
+
+    >>> from kg import KnowledgeGraph
+    >>> kg = KnowledgeGraph(None)
+    >>> kg.update('''INSERT DATA { GRAPH <urn:example:genes> {
+    ...   <http://identifiers.org/ncbigene/7157> a igkg:Gene ; rdfs:label "TP53" ; skos:altLabel "p53" } }''')
+    >>> resolution = gene_resolver(kg).resolve("p53")
+    >>> resolution.symbol, resolution.matched_by
+    ('TP53', 'alias')
+    """
     records = gene_records(kg)
     logger.info("gene resolver built from the store: %d genes", len(records))
     return GeneResolver(records)
@@ -90,19 +106,40 @@ def gene_resolver(kg: Any) -> GeneResolver:
 
 @dataclass(frozen=True)
 class OntologyTerms:
-    """The OBO classes a store holds: which exist, which are obsolete, and their replacements."""
+    """The OBO classes a store holds: which exist, which are obsolete, and their replacements.
+
+    >>> from kg import KnowledgeGraph
+    >>> kg = KnowledgeGraph(None)
+    >>> kg.update('''INSERT DATA { GRAPH <urn:example:go> { obo:GO_0005634 a owl:Class .
+    ...   obo:GO_0005625 a owl:Class ; owl:deprecated true } }''')
+    >>> sorted(ontology_terms(kg).obsolete)
+    ['http://purl.obolibrary.org/obo/GO_0005625']
+    """
 
     classes: frozenset[str] = frozenset()
     obsolete: frozenset[str] = frozenset()
     replaced_by: dict[str, str] = field(default_factory=dict)
 
     def has_prefix(self, iri_prefix: str) -> bool:
-        """True when any class of that IRI prefix (e.g. the GO PURL base) is loaded."""
+        """True when any class of that IRI prefix (e.g. the GO PURL base) is loaded.
+
+        >>> terms = OntologyTerms(classes=frozenset({"http://purl.obolibrary.org/obo/GO_0005634"}))
+        >>> terms.has_prefix("http://purl.obolibrary.org/obo/GO_"), terms.has_prefix("http://purl.obolibrary.org/obo/HP_")
+        (True, False)
+        """
         return any(c.startswith(iri_prefix) for c in self.classes)
 
 
 def ontology_terms(kg: Any, iri_prefix: str = str(OBO)) -> OntologyTerms:
-    """Collect the ``owl:Class`` nodes under ``iri_prefix`` and their deprecation from the store."""
+    """Collect the ``owl:Class`` nodes under ``iri_prefix`` and their deprecation from the store.
+
+    >>> from kg import KnowledgeGraph
+    >>> kg = KnowledgeGraph(None)
+    >>> kg.update('''INSERT DATA { GRAPH <urn:example:go> { obo:GO_0005634 a owl:Class .
+    ...   obo:GO_0005625 a owl:Class ; owl:deprecated true } }''')
+    >>> len(ontology_terms(kg).classes)
+    2
+    """
     rows = kg.raw_query(
         f"""SELECT ?c ?dep ?new WHERE {{
           ?c a <{OWL.Class}> . FILTER(STRSTARTS(STR(?c), "{iri_prefix}"))
