@@ -56,7 +56,13 @@ WHERE {{ GRAPH <{CATALOG_GRAPH}> {{
 
 def data_plane_root(location: str | None, *, remote: bool, settings: Settings | None = None) -> str | None:
     """Where a store's matrices live: ``<store>/columnar`` on disk, ``IGKG_COLUMNAR`` for a
-    remote store (``None`` when unset), ``IGKG_COLUMNAR`` or nothing for an in-memory store."""
+    remote store (``None`` when unset), ``IGKG_COLUMNAR`` or nothing for an in-memory store.
+
+    >>> data_plane_root("/data/igkg", remote=False, settings=Settings())
+    '/data/igkg/columnar'
+    >>> data_plane_root(None, remote=True, settings=Settings()) is None
+    True
+    """
     settings = settings or Settings.from_env()
     if remote or location is None:
         return settings.columnar
@@ -84,7 +90,17 @@ class _Sink:
 
 
 class MatrixSession:
-    """The matrices of one source version being loaded: open -> prepare -> finalise | abort."""
+    """The matrices of one source version being loaded: open -> prepare -> finalise | abort.
+
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from kg.dataplane import DataPlane
+    >>> session = MatrixSession(DataPlane(tempfile.mkdtemp()), "radiomics-csv/features.csv", "v1")
+    >>> session.add_table("features", pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "mean": [1.5, 2.5]}), kind="radiomics")
+    >>> [(record.name, record.rows, record.columns) for record in session.prepare()]
+    [('features', 2, 1)]
+    >>> session.finalise()
+    """
 
     def __init__(self, plane: DataPlane, source_key: str, version: str, *, origin: str | os.PathLike[str] | None = None) -> None:
         self.plane = plane
@@ -107,7 +123,16 @@ class MatrixSession:
         dtype: str | None = None,
         first_line: int | None = None,
     ) -> _Sink:
-        """A sink for the matrix ``name`` of this source (see ``LoadContext.matrix``)."""
+        """A sink for the matrix ``name`` of this source (see ``LoadContext.matrix``).
+
+        :raises ValueError: the same name was opened before in this load.
+
+        >>> import tempfile
+        >>> from kg.dataplane import DataPlane
+        >>> session = MatrixSession(DataPlane(tempfile.mkdtemp()), "radiomics-csv/features.csv", "v1")
+        >>> sink = session.open("features", kind="radiomics", variables=["mean"])
+        >>> session.abort()
+        """
         if name in self._names:
             raise ValueError(f"the matrix {name!r} was opened twice in one load")
         self._names.add(name)
@@ -123,13 +148,31 @@ class MatrixSession:
 
     def add_table(self, name: str, frame: pd.DataFrame, *, kind: str, variables: Mapping[str, str] | None = None) -> None:
         """Stage a whole table (a ``subject`` column + variables, each named by ``variables`` -> IRI
-        when given; text columns become categorical)."""
+        when given; text columns become categorical).
+
+        >>> import tempfile
+        >>> import pandas as pd
+        >>> from kg.dataplane import DataPlane
+        >>> session = MatrixSession(DataPlane(tempfile.mkdtemp()), "radiomics-csv/features.csv", "v1")
+        >>> session.add_table("features", pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "mean": [1.5, 2.5]}), kind="radiomics")
+        >>> session.prepare()[0].kind
+        'radiomics'
+        """
         categorical = [c for c in frame.columns if c != "subject" and not pd.api.types.is_numeric_dtype(frame[c])]
         sink = self.open(name, kind=kind, variables=variables, categorical=categorical)
         sink.write(frame)
 
     def prepare(self) -> list[MatrixFile]:
-        """Close, check and hash every matrix written (a sink with no batch is dropped)."""
+        """Close, check and hash every matrix written (a sink with no batch is dropped).
+
+        >>> import tempfile
+        >>> import pandas as pd
+        >>> from kg.dataplane import DataPlane
+        >>> session = MatrixSession(DataPlane(tempfile.mkdtemp()), "radiomics-csv/features.csv", "v1")
+        >>> session.add_table("features", pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "mean": [1.5, 2.5]}), kind="radiomics")
+        >>> len(session.prepare()[0].checksum)
+        64
+        """
         self.records = []
         for sink in self._sinks:
             if sink.batches == 0:
@@ -139,13 +182,33 @@ class MatrixSession:
         return list(self.records)
 
     def finalise(self) -> None:
-        """Move the prepared files into place (after the catalog commit listed them)."""
+        """Move the prepared files into place (after the catalog commit listed them).
+
+        >>> import tempfile
+        >>> import pandas as pd
+        >>> from kg.dataplane import DataPlane
+        >>> session = MatrixSession(DataPlane(tempfile.mkdtemp()), "radiomics-csv/features.csv", "v1")
+        >>> session.add_table("features", pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "mean": [1.5, 2.5]}), kind="radiomics")
+        >>> record = session.prepare()[0]
+        >>> session.finalise()
+        >>> (session.plane.root / record.path).is_file()
+        True
+        """
         for sink in self._sinks:
             if sink.writer.state == "prepared":
                 sink.writer.finalise()
 
     def abort(self) -> None:
-        """Remove everything staged (idempotent)."""
+        """Remove everything staged (idempotent).
+
+        >>> import tempfile
+        >>> import pandas as pd
+        >>> from kg.dataplane import DataPlane
+        >>> session = MatrixSession(DataPlane(tempfile.mkdtemp()), "radiomics-csv/features.csv", "v1")
+        >>> session.add_table("features", pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "mean": [1.5, 2.5]}), kind="radiomics")
+        >>> session.abort()
+        >>> session.abort()
+        """
         for sink in self._sinks:
             try:
                 sink.writer.abort()
@@ -155,7 +218,17 @@ class MatrixSession:
 
 def distribution_triples(graph: str, records: Iterable[MatrixFile], *, generated_by: str | None = None) -> list[tuple[Any, Any, Any]]:
     """The catalog triples of a source graph's matrix files (DCAT distributions with SPDX checksums);
-    ``generated_by`` names the activity that made them (default: the graph's load)."""
+    ``generated_by`` names the activity that made them (default: the graph's load).
+
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from kg.dataplane import DataPlane
+    >>> session = MatrixSession(DataPlane(tempfile.mkdtemp()), "radiomics-csv/features.csv", "v1")
+    >>> session.add_table("features", pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "mean": [1.5, 2.5]}), kind="radiomics")
+    >>> triples = distribution_triples("urn:example:g", session.prepare())
+    >>> len(triples), str(triples[0][1])
+    (17, 'http://www.w3.org/ns/dcat#distribution')
+    """
     g = URIRef(graph)
     triples: list[tuple[Any, Any, Any]] = []
     for record in records:
@@ -184,7 +257,14 @@ def distribution_triples(graph: str, records: Iterable[MatrixFile], *, generated
 
 
 def delete_distributions(graph: str) -> str:
-    """The SPARQL update removing the distribution records of ``graph`` (run before its own record)."""
+    """The SPARQL update removing the distribution records of ``graph`` (run before its own record).
+
+    >>> import pyoxigraph as ox
+    >>> store = ox.Store()
+    >>> store.update(delete_distributions("urn:example:g"))
+    >>> len(store)
+    0
+    """
     return (
         f"DELETE {{ GRAPH <{CATALOG_GRAPH}> {{ ?c ?pc ?oc }} }} WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ "
         f"<{graph}> <{DCAT.distribution}> ?d . ?d <{SPDX.checksum}> ?c . ?c ?pc ?oc }} }} ;\n"
@@ -194,7 +274,12 @@ def delete_distributions(graph: str) -> str:
 
 
 def records_from_frame(frame: pd.DataFrame) -> list[MatrixFile]:
-    """``MatrixFile`` records from the rows of :data:`MATRIX_FILES_QUERY`."""
+    """``MatrixFile`` records from the rows of :data:`MATRIX_FILES_QUERY`.
+
+    >>> from kg import KnowledgeGraph
+    >>> records_from_frame(KnowledgeGraph(None).query(MATRIX_FILES_QUERY))
+    []
+    """
     return [
         MatrixFile(
             path=str(row.path), checksum=str(row.checksum), byte_size=int(row.size), rows=int(row.rows),

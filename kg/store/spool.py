@@ -47,7 +47,16 @@ class TripleSpool:
             self.path.unlink()
 
     def write_all(self, triples: Iterable[Any], report: Any) -> None:
-        """Write every triple (rdflib terms) and set ``report.triples`` to their number."""
+        """Write every triple (rdflib terms) and set ``report.triples`` to their number.
+
+        >>> from rdflib import URIRef
+        >>> from loaders import LoadReport
+        >>> report = LoadReport(source="demo", kind="rdf")
+        >>> with TripleSpool() as spool:
+        ...     spool.write_all([(URIRef("urn:a"), URIRef("urn:b"), URIRef("urn:c"))] * 2, report)
+        >>> report.triples
+        2
+        """
         count = 0
         with open(self.path, "w", encoding="utf-8", buffering=1 << 20) as out:
             lines: list[str] = []
@@ -66,7 +75,16 @@ class TripleSpool:
         report.triples = count
 
     def digest(self) -> str:
-        """SHA-256 of everything written."""
+        """SHA-256 of everything written.
+
+        >>> import hashlib
+        >>> from rdflib import URIRef
+        >>> from loaders import LoadReport
+        >>> with TripleSpool() as spool:
+        ...     spool.write_all([(URIRef("urn:a"), URIRef("urn:b"), URIRef("urn:c"))], LoadReport(source="demo", kind="rdf"))
+        ...     spool.digest() == hashlib.sha256(b"<urn:a> <urn:b> <urn:c> .\\n").hexdigest()
+        True
+        """
         return self._digest.hexdigest()
 
 
