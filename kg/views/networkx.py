@@ -84,6 +84,14 @@ def subgraph(kg: Any, construct: str | None = None, bindings: Mapping[str, Any] 
     """The typed MultiDiGraph of ``kg``'s whole graph or of a CONSTRUCT/DESCRIBE query's result.
 
     Works through ``kg.query`` only, so any backend (local or remote) is fine.
+
+    :raises QuerySyntaxError: the query is a SELECT or ASK (or does not parse).
+
+    >>> from kg import KnowledgeGraph
+    >>> kg = KnowledgeGraph(None)
+    >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+    >>> list(subgraph(kg).edges(keys=True))
+    [('urn:example:a', 'urn:example:c', 'urn:example:b')]
     """
     result = kg.query(construct or WHOLE_GRAPH, bindings)
     if not isinstance(result, Graph):
@@ -100,7 +108,18 @@ def _term(key: str) -> URIRef | BNode:
 
 
 def graph_to_networkx(triples: Iterable[tuple[Node, Node, Node]]) -> nx.MultiDiGraph:
-    """Turn triples into a typed MultiDiGraph (see the module docstring for its shape)."""
+    """Turn triples into a typed MultiDiGraph (see the module docstring for its shape).
+
+    >>> from rdflib import Graph
+    >>> G = graph_to_networkx(Graph().parse(format="turtle", data='''
+    ... @prefix igkg: <https://w3id.org/igkg/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ... igkg:a a igkg:RadiogenomicAssociation ; igkg:feature igkg:f ; igkg:target igkg:g ; igkg:qValue 1.0e-2 .
+    ... igkg:f a igkg:RadiomicFeature ; rdfs:label "Sphericity" .
+    ... igkg:g a igkg:Gene ; rdfs:label "EGFR" ; igkg:memberOf igkg:p .
+    ... igkg:p a igkg:Pathway ; rdfs:label "Signalling" .'''))
+    >>> G.nodes["https://w3id.org/igkg/g"]["label"], G.nodes["https://w3id.org/igkg/g"]["type"]
+    ('EGFR', 'igkg:Gene')
+    """
     outgoing: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
     incoming: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
     for s, p, o in triples:
@@ -183,7 +202,18 @@ def _add_association(G: nx.MultiDiGraph, a: Node, pairs: list[tuple[Node, Node]]
 
 
 def networkx_to_rdf(G: nx.MultiDiGraph) -> Graph:
-    """The triples a view made by ``graph_to_networkx`` came from (its exact inverse)."""
+    """The triples a view made by ``graph_to_networkx`` came from (its exact inverse).
+
+    >>> from rdflib import Graph
+    >>> G = graph_to_networkx(Graph().parse(format="turtle", data='''
+    ... @prefix igkg: <https://w3id.org/igkg/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ... igkg:a a igkg:RadiogenomicAssociation ; igkg:feature igkg:f ; igkg:target igkg:g ; igkg:qValue 1.0e-2 .
+    ... igkg:f a igkg:RadiomicFeature ; rdfs:label "Sphericity" .
+    ... igkg:g a igkg:Gene ; rdfs:label "EGFR" ; igkg:memberOf igkg:p .
+    ... igkg:p a igkg:Pathway ; rdfs:label "Signalling" .'''))
+    >>> len(networkx_to_rdf(G))   # the 11 triples it came from
+    11
+    """
     graph = Graph()
     for prefix, iri in PREFIXES.items():
         graph.bind(prefix, iri)
@@ -208,7 +238,18 @@ def networkx_to_rdf(G: nx.MultiDiGraph) -> Graph:
 
 # ---------------------------------------------------------------------- traversal
 def find_nodes(G: nx.MultiDiGraph, name: str) -> list[str]:
-    """Nodes named by ``name``: their key (IRI), CURIE, label, or any literal value (e.g. a pyradiomics name)."""
+    """Nodes named by ``name``: their key (IRI), CURIE, label, or any literal value (e.g. a pyradiomics name).
+
+    >>> from rdflib import Graph
+    >>> G = graph_to_networkx(Graph().parse(format="turtle", data='''
+    ... @prefix igkg: <https://w3id.org/igkg/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ... igkg:a a igkg:RadiogenomicAssociation ; igkg:feature igkg:f ; igkg:target igkg:g ; igkg:qValue 1.0e-2 .
+    ... igkg:f a igkg:RadiomicFeature ; rdfs:label "Sphericity" .
+    ... igkg:g a igkg:Gene ; rdfs:label "EGFR" ; igkg:memberOf igkg:p .
+    ... igkg:p a igkg:Pathway ; rdfs:label "Signalling" .'''))
+    >>> find_nodes(G, "EGFR"), find_nodes(G, "igkg:p")
+    (['https://w3id.org/igkg/g'], ['https://w3id.org/igkg/p'])
+    """
     if name in G:
         return [name]
     found = []
@@ -236,6 +277,18 @@ def shortest_paths(
 
     Edges are walked both ways unless ``directed`` (a pathway is reached from its member
     gene against the ``memberOf`` direction). Names are resolved with ``find_nodes``.
+
+    :raises KeyError: a name finds no node, or several.
+
+    >>> from rdflib import Graph
+    >>> G = graph_to_networkx(Graph().parse(format="turtle", data='''
+    ... @prefix igkg: <https://w3id.org/igkg/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ... igkg:a a igkg:RadiogenomicAssociation ; igkg:feature igkg:f ; igkg:target igkg:g ; igkg:qValue 1.0e-2 .
+    ... igkg:f a igkg:RadiomicFeature ; rdfs:label "Sphericity" .
+    ... igkg:g a igkg:Gene ; rdfs:label "EGFR" ; igkg:memberOf igkg:p .
+    ... igkg:p a igkg:Pathway ; rdfs:label "Signalling" .'''))
+    >>> [[node.rsplit("/", 1)[1] for node in path] for path in shortest_paths(G, "Sphericity", "Signalling")]
+    [['f', 'g', 'p']]
     """
     start, end = _one(G, source), _one(G, target)
     view = G if directed else G.to_undirected(as_view=True)
@@ -251,7 +304,20 @@ def shortest_paths(
 
 
 def neighbourhood(G: nx.MultiDiGraph, node: str, k: int = 1) -> nx.MultiDiGraph:
-    """The sub-view of nodes at most ``k`` edges (either direction) from ``node``, e.g. a gene."""
+    """The sub-view of nodes at most ``k`` edges (either direction) from ``node``, e.g. a gene.
+
+    :raises KeyError: the name finds no node, or several.
+
+    >>> from rdflib import Graph
+    >>> G = graph_to_networkx(Graph().parse(format="turtle", data='''
+    ... @prefix igkg: <https://w3id.org/igkg/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ... igkg:a a igkg:RadiogenomicAssociation ; igkg:feature igkg:f ; igkg:target igkg:g ; igkg:qValue 1.0e-2 .
+    ... igkg:f a igkg:RadiomicFeature ; rdfs:label "Sphericity" .
+    ... igkg:g a igkg:Gene ; rdfs:label "EGFR" ; igkg:memberOf igkg:p .
+    ... igkg:p a igkg:Pathway ; rdfs:label "Signalling" .'''))
+    >>> sorted(find_nodes(neighbourhood(G, "Signalling", k=1), "EGFR"))
+    ['https://w3id.org/igkg/g']
+    """
     start = _one(G, node)
     reach = nx.single_source_shortest_path_length(G.to_undirected(as_view=True), start, cutoff=k)
     return G.subgraph(reach).copy()
@@ -272,6 +338,16 @@ def modules(G: nx.MultiDiGraph, *, min_size: int = 2) -> list[set[str]]:
     """Connected feature-gene-pathway modules: weakly connected parts of the graph restricted to
     features, genes, markers, pathways and gene sets, each holding a feature and a gene or
     marker; largest first. Association edges make a feature's node count as a feature too.
+
+    >>> from rdflib import Graph
+    >>> G = graph_to_networkx(Graph().parse(format="turtle", data='''
+    ... @prefix igkg: <https://w3id.org/igkg/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ... igkg:a a igkg:RadiogenomicAssociation ; igkg:feature igkg:f ; igkg:target igkg:g ; igkg:qValue 1.0e-2 .
+    ... igkg:f a igkg:RadiomicFeature ; rdfs:label "Sphericity" .
+    ... igkg:g a igkg:Gene ; rdfs:label "EGFR" ; igkg:memberOf igkg:p .
+    ... igkg:p a igkg:Pathway ; rdfs:label "Signalling" .'''))
+    >>> [sorted(node.rsplit("/", 1)[1] for node in module) for module in modules(G)]
+    [['f', 'g', 'p']]
     """
     kinds = {n: _kind(d) for n, d in G.nodes(data=True)}
     for u, _v, d in G.edges(data=True):
@@ -290,6 +366,18 @@ def centrality(G: nx.MultiDiGraph, *, measure: str = "degree", types: Iterable[s
     """Nodes ranked by centrality (``degree``, ``betweenness`` or ``pagerank``), optionally of some types only.
 
     Returns a DataFrame ``node, label, type, score`` sorted by score (highest first).
+
+    :raises ValueError: an unknown measure.
+
+    >>> from rdflib import Graph
+    >>> G = graph_to_networkx(Graph().parse(format="turtle", data='''
+    ... @prefix igkg: <https://w3id.org/igkg/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ... igkg:a a igkg:RadiogenomicAssociation ; igkg:feature igkg:f ; igkg:target igkg:g ; igkg:qValue 1.0e-2 .
+    ... igkg:f a igkg:RadiomicFeature ; rdfs:label "Sphericity" .
+    ... igkg:g a igkg:Gene ; rdfs:label "EGFR" ; igkg:memberOf igkg:p .
+    ... igkg:p a igkg:Pathway ; rdfs:label "Signalling" .'''))
+    >>> centrality(G, types=["igkg:Gene", "igkg:Pathway"])[["label", "score"]].values.tolist()
+    [['EGFR', 0.333...], ['Signalling', 0.166...]]
     """
     undirected = nx.Graph(G.to_undirected(as_view=True))
     if measure == "degree":
