@@ -120,6 +120,12 @@ def volcano(
     A p of 0 is drawn at the smallest positive p of the results.
 
     :raises ValueError: if a named column is missing or no row has both an effect and a p.
+
+    >>> results = pd.DataFrame({"feature": ["a", "b", "c"], "statistic": [0.5, -0.2, 0.1],
+    ...                         "p": [0.001, 0.2, 0.04], "q": [0.003, 0.2, 0.06]})
+    >>> fig = volcano(results)
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('statistic', '−log10(p)')
     """
     _require(results, [effect, p, q, label], "volcano")
     data = results[[c for c in dict.fromkeys([label, effect, p, q]) if c is not None]].copy()
@@ -285,6 +291,10 @@ def heatmap(
     whose ``q`` (a matrix of the same labels) is at most ``q_max`` get a star.
 
     :raises ValueError: if the matrix has no finite value.
+
+    >>> matrix = pd.DataFrame({"EGFR": [0.5, -0.2], "KRAS": [0.1, 0.3]}, index=["f1", "f2"])
+    >>> len(heatmap(matrix).axes)   # the heatmap and its colour bar
+    2
     """
     values = matrix.apply(pd.to_numeric, errors="coerce").astype(float)
     values = values.loc[values.notna().any(axis=1), values.notna().any(axis=0)]
@@ -372,6 +382,11 @@ def box(
     the same picture. ``note`` (e.g. the test and its q) is written under the title.
 
     :raises ValueError: if no subject has both a value and a group, or ``order`` misses a group.
+
+    >>> values = pd.Series([1.0, 2.0, 3.0, 4.0], index=["s1", "s2", "s3", "s4"], name="Sphericity")
+    >>> status = pd.Series(["mutant", "wildtype", "mutant", "wildtype"], index=values.index, name="EGFR")
+    >>> [tick.get_text() for tick in box(values, status).axes[0].get_xticklabels()]
+    ['mutant\\n(n = 2)', 'wildtype\\n(n = 2)']
     """
     feature = feature if feature is not None else str(values.name or "value")
     marker = marker if marker is not None else str(groups.name or "group")
@@ -437,6 +452,11 @@ def save(fig: Figure, path: str | Path) -> Path:
     """Write ``fig`` to ``path`` as PNG or SVG, by its suffix; the same figure gives the same bytes.
 
     :raises ValueError: if the suffix is not ``.png`` or ``.svg``.
+
+    >>> import pathlib, tempfile
+    >>> fig = heatmap(pd.DataFrame({"EGFR": [0.5, -0.2]}, index=["f1", "f2"]))
+    >>> save(fig, pathlib.Path(tempfile.mkdtemp()) / "heatmap.svg").suffix
+    '.svg'
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -451,7 +471,11 @@ def save(fig: Figure, path: str | Path) -> Path:
 
 
 def to_svg(fig: Figure) -> str:
-    """``fig`` as an ``<svg>`` element (no XML declaration or DOCTYPE), to put inline in an HTML page."""
+    """``fig`` as an ``<svg>`` element (no XML declaration or DOCTYPE), to put inline in an HTML page.
+
+    >>> to_svg(heatmap(pd.DataFrame({"EGFR": [0.5, -0.2]}, index=["f1", "f2"])))[:4]
+    '<svg'
+    """
     buffer = io.BytesIO()
     _write(fig, buffer, "svg")
     text = buffer.getvalue().decode("utf-8")

@@ -180,6 +180,10 @@ def rich_table(
     columns are not shown.
 
     :raises ValueError: if ``width`` is below 20 or column names repeat.
+
+    >>> table = rich_table(pd.DataFrame({"gene": ["EGFR"], "q": [0.000123]}), width=40)
+    >>> len(table.columns), table.row_count
+    (2, 1)
     """
     if width < 20:
         raise ValueError(f"a table needs a width of at least 20 columns, not {width}")
@@ -323,6 +327,11 @@ def print_table(
     """Print ``df`` on ``console`` (default: standard output), fitted to the console's width.
 
     Colour and styles only when the console is a terminal (``rich``'s own detection).
+
+    >>> print_table(pd.DataFrame({"gene": ["EGFR"], "q": [0.000123]}), console=Console(width=40, color_system=None))
+    gene          q
+    ───────────────
+    EGFR   1.23e-04
     """
     console = console or Console(highlight=False, emoji=False, markup=False, soft_wrap=False)
     console.print(rich_table(df, width=console.width, labels=labels, max_rows=max_rows, title=title))
