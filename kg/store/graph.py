@@ -38,7 +38,7 @@ from rdflib.query import Result
 
 from kg.core.errors import ConfigError, LoadError, QuerySyntaxError, StoreError
 from kg.core.files import sha256, utc_now
-from kg.core.namespaces import CATALOG_GRAPH, GRAPH_BASE, IGKG, PREFIXES
+from kg.core.namespaces import CATALOG_GRAPH, IGKG, PREFIXES
 from kg.core.settings import Settings
 from kg.core.version import __version__
 from kg.query.binding import bind_values
@@ -488,10 +488,10 @@ class KnowledgeGraph:
     def data_graphs(self) -> list[str]:
         """The named graphs whose union is the default graph of every query.
 
-        Every catalogued source graph, and every named graph outside igkg's graph space
-        (``https://w3id.org/igkg/graph/``, e.g. one written by SPARQL UPDATE); not the
-        catalog, and not a graph of that space the catalog does not list (a load in progress
-        or interrupted, an old version being dropped). A read-only store cannot change, so
+        Every named graph (catalogued sources, and graphs written by SPARQL UPDATE, under
+        igkg's graph space ``https://w3id.org/igkg/graph/`` or not) except the catalog and
+        the graphs an igkg load or drop marked pending (a load in progress or interrupted, an
+        old version or a dropped source being deleted). A read-only store cannot change, so
         it works this out once; a writable one at every query (a few catalog rows).
 
         >>> kg = KnowledgeGraph(None)
@@ -505,11 +505,10 @@ class KnowledgeGraph:
         cached = getattr(self, "_data_graph_cache", None)
         if cached is not None:
             return cached
-        catalogued = set(self._catalogued_graphs())
+        hidden = {CATALOG_GRAPH, *self._pending_graphs()}
         nodes: list[Any] = []
         for graph in self._store.named_graphs():
-            iri = graph.value if isinstance(graph, ox.NamedNode) else None
-            if iri is not None and iri.startswith(GRAPH_BASE) and (iri == CATALOG_GRAPH or iri not in catalogued):
+            if isinstance(graph, ox.NamedNode) and graph.value in hidden:
                 continue
             nodes.append(graph)
         nodes.sort(key=str)
@@ -709,6 +708,7 @@ class KnowledgeGraph:
                 f"beside it as {key} (give --replace to replace {base_key} instead)"
             )
         started = utc_now()
+        clock = time.monotonic()
         fingerprint = input_fingerprint
         graph = graph_iri(key, fingerprint)
         report.graph = graph
@@ -721,7 +721,7 @@ class KnowledgeGraph:
             options=options,
             base=base,
             progress=progress,
-            lookups={**self._tracked_lookups(used), **(lookups or {})},
+            lookups={**self._tracked_lookups(used, key), **(lookups or {})},
             values=values,
             matrices=session,
         )
@@ -753,6 +753,7 @@ class KnowledgeGraph:
                     matrices=matrices, input_fingerprint=input_fingerprint, lookup_digests=used, path_digest=path_digest,
                 ),
                 session,
+                since=clock,
             )
         except BaseException:
             if session is not None:
@@ -807,17 +808,20 @@ class KnowledgeGraph:
             return False
         from kg.store.lookups import LOOKUP_DIGESTS
 
-        now = {name: LOOKUP_DIGESTS[name](self) for name in version.lookups if name in LOOKUP_DIGESTS}
+        own = graph_iri(version.key, "")
+        now = {name: LOOKUP_DIGESTS[name](self, own) for name in version.lookups if name in LOOKUP_DIGESTS}
         return version.graph == graph_iri(version.key, _with_lookups(input_fingerprint, now))
 
-    def _tracked_lookups(self, used: dict[str, str]) -> dict[str, Callable[[], Any]]:
+    def _tracked_lookups(self, used: dict[str, str], key: str) -> dict[str, Callable[[], Any]]:
         """The store's lookups; building one records the digest of its content in ``used``."""
         from kg.store.lookups import LOOKUP_DIGESTS
+
+        own = graph_iri(key, "")
 
         def tracked(name: str, factory: Callable[[], Any]) -> Callable[[], Any]:
             def build() -> Any:
                 if name in LOOKUP_DIGESTS:
-                    used[name] = LOOKUP_DIGESTS[name](self)
+                    used[name] = LOOKUP_DIGESTS[name](self, own)
                 return factory()
 
             return build
@@ -980,9 +984,13 @@ class KnowledgeGraph:
         )
         return rows[0]["g"].value if rows else None
 
-    def _commit(self, version: SourceVersion, session: Any = None) -> None:
+    def _commit(self, version: SourceVersion, session: Any = None, *, since: float | None = None) -> None:
         """Switch the catalog to the new graph (and its matrix files) in one transaction, then
-        move the new files into place and drop the old graph and its files."""
+        move the new files into place and drop the old graph and its files.
+
+        The old graph is hidden by the switch; deleting it takes at most as long again as the
+        load took since ``since`` (``time.monotonic()``; a few seconds at least), the rest
+        goes at later writes."""
         key, graph, report = version.key, version.graph, version.report
         old = self._current_graph(key)
         old_files = self._graph_matrix_files(old) if old is not None and old != graph else []
@@ -1001,7 +1009,9 @@ class KnowledgeGraph:
                 self._store.flush()
         logger.info("loaded %s into %s (%d triples)", key, graph, report.triples)
         if old is not None and old != graph:
-            self._discard(old)  # hidden already; Ctrl-C here leaves the rest to recovery
+            # hidden already; Ctrl-C here, or the budget running out, leaves the rest to recovery
+            spent = time.monotonic() - since if since is not None else 0.0
+            self._collect_garbage(max(_OPEN_BUDGET, spent))
 
     def drop(self, graph_or_source: str) -> int:
         """Remove a source's graph and its catalog record; returns the triples removed.

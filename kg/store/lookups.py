@@ -169,20 +169,29 @@ def _digest(parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def genes_digest(kg: Any) -> str:
-    """SHA-256 of the genes the store holds (what a ``GeneResolver`` built now would know)."""
-    return _digest(sorted(repr(record) for record in gene_records(kg)))
+def _graphs_declaring(kg: Any, cls: Any, own: str) -> str:
+    """SHA-256 of the (content-addressed, so versioned) data graphs declaring instances of
+    ``cls``, leaving out those whose IRI starts with ``own`` (the loading source's versions)."""
+    rows = kg.raw_query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?x a <{cls}> }} }}")
+    return _digest(sorted(row["g"].value for row in rows if not row["g"].value.startswith(own)))
 
 
-def ontology_terms_digest(kg: Any) -> str:
-    """SHA-256 of the OBO classes, obsolete classes and replacements the store holds."""
-    terms = ontology_terms(kg)
-    return _digest([sorted(terms.classes), sorted(terms.obsolete), sorted(terms.replaced_by.items())])
+def genes_digest(kg: Any, own: str = "") -> str:
+    """Digest of the gene sources a ``GeneResolver`` built now would read: the graph versions
+    declaring ``igkg:Gene`` (not the loading source's own, whose IRIs start with ``own``)."""
+    return _graphs_declaring(kg, IGKG.Gene, own)
 
 
-LOOKUP_DIGESTS: dict[str, Callable[[Any], str]] = {
+def ontology_terms_digest(kg: Any, own: str = "") -> str:
+    """Digest of the ontology sources ``OntologyTerms`` would read: the graph versions declaring ``owl:Class``."""
+    return _graphs_declaring(kg, OWL.Class, own)
+
+
+LOOKUP_DIGESTS: dict[str, Callable[[Any, str], str]] = {
     "genes": genes_digest,
     "ontology-terms": ontology_terms_digest,
 }
-"""lookup name -> digest of its content: part of the fingerprint of a load that used it, so a
-reload after the genes (or terms) changed re-maps instead of being a no-op."""
+"""lookup name -> digest of what it is built from, given the graph-IRI prefix of the loading
+source's own versions: part of the fingerprint of a load that used it, so a reload after the
+genes (or terms) changed re-maps instead of being a no-op. Source graphs are named by a
+fingerprint of their content, so the graph IRIs stand for the content (a few ms to compute)."""
