@@ -82,6 +82,10 @@ def bench_write_read(
 
     ``csv=True`` first writes the matrix as a CSV and times the load from it (pandas chunks
     of ``rows_per_batch`` rows into the writer), as ``igkg load --values columnar`` will.
+
+    >>> result = bench_write_read(10, 5)
+    >>> result["values"], result["write_s"] >= 0
+    (50, True)
     """
     work = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="igkg-dataplane-bench-"))
     work.mkdir(parents=True, exist_ok=True)

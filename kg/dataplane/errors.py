@@ -58,6 +58,9 @@ class MatrixIntegrityError(StoreError):
     """A matrix file the catalog lists is missing, or its bytes no longer match the checksum.
 
     The message names the file, its source and how to recover (reload or drop the source).
+
+    >>> str(MatrixIntegrityError("store/columnar/x.parquet", "the file is missing", source_key="radiomics-csv/features.csv"))
+    "store/columnar/x.parquet (columnar values of source 'radiomics-csv/features.csv'): the file is missing; reload ..."
     """
 
     def __init__(self, path: str | Path, problem: str, *, source_key: str | None = None) -> None:

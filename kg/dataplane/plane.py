@@ -82,7 +82,18 @@ class DataPlane:
         return f"DataPlane({str(self.root)!r})"
 
     def close(self) -> None:
-        """Close the DuckDB connection (the plane can be used again; it reconnects)."""
+        """Close the DuckDB connection (the plane can be used again; it reconnects).
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> plane.close()
+        >>> plane.matrix([record])["age"].tolist()   # reconnects
+        [61.0, 70.5]
+        """
         with self._lock:
             if self._con is not None:
                 self._con.close()
@@ -123,6 +134,15 @@ class DataPlane:
         messages (the source file, the line of its first data row).
 
         :raises DataPlaneError: repeated variables or IRIs, repeated subjects (by-variable).
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> record.rows, record.columns, record.kind
+        (2, 1, 'clinical')
         """
         self.root.mkdir(parents=True, exist_ok=True)
         return MatrixWriter(
@@ -134,6 +154,15 @@ class DataPlane:
     def drop(self, files: Iterable[str | MatrixFile]) -> list[str]:
         """Remove committed files (call after the catalog commit that unlisted them); returns the
         paths removed. Missing files are fine: a crash after the commit is finished by recovery.
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> plane.drop([record]) == [record.path], plane.files()
+        (True, [])
         """
         removed: list[str] = []
         for item in files:
@@ -159,6 +188,17 @@ class DataPlane:
         into place. Matrix files not listed are removed. Listed files that are missing are
         reported (and raise :class:`MatrixIntegrityError` when read). Run it only while
         holding the store's write lock; staging folders of live writers are left alone.
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> plane.recover(keep=[record]).clean
+        True
+        >>> plane.recover(keep=[]).removed_files == [record.path]   # a file the catalog does not list goes
+        True
         """
         listed = {k.path if isinstance(k, MatrixFile) else str(k) for k in keep}
         report = RecoveryReport()
@@ -216,6 +256,19 @@ class DataPlane:
         The hash is computed once per (size, mtime) and remembered in ``.checksums.json``.
 
         :raises MatrixIntegrityError: naming the file and how to reload or drop its source.
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> plane.verify(record)
+        >>> _ = plane.drop([record])
+        >>> plane.verify(record)
+        Traceback (most recent call last):
+        ...
+        kg.dataplane.errors.MatrixIntegrityError: ...: the file is missing; reload the source with `igkg load t.csv --replace` or remove it with `igkg drop t.csv`
         """
         path = self._path(file.path)
         try:
@@ -249,6 +302,16 @@ class DataPlane:
         A record is verified first (see :meth:`verify`); a bare path is read as it is.
 
         :raises MatrixIntegrityError: the file is missing, changed, or not an igkg matrix.
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> info = plane.info(record)
+        >>> info.layout, info.keys, info.rows
+        ('wide', ('subject',), 2)
         """
         if isinstance(file, MatrixFile):
             self.verify(file)
@@ -278,11 +341,31 @@ class DataPlane:
         return info
 
     def column_map(self, file: MatrixFile | str) -> dict[str, str]:
-        """Variable as loaded -> variable IRI, in file order (``""`` where none was given)."""
+        """Variable as loaded -> variable IRI, in file order (``""`` where none was given).
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> plane.column_map(record)
+        {'age': 'http://x/age'}
+        """
         return dict(self.info(file).column_map)
 
     def files(self) -> list[str]:
-        """Every committed-looking matrix file on disk (paths relative to the root)."""
+        """Every committed-looking matrix file on disk (paths relative to the root).
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> plane.files() == [record.path]
+        True
+        """
         if not self.root.exists():
             return []
         return sorted(
@@ -311,6 +394,17 @@ class DataPlane:
 
         :raises DataPlaneError: a listed variable or a glob that no file has.
         :raises MatrixIntegrityError: a file missing or changed since it was written.
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> plane.matrix([record], subjects=["http://x/s2"])
+                      age
+        subject
+        http://x/s2  70.5
         """
         chosen = self._files(files, kind)
         plan = self._plan(chosen, variables)
@@ -336,7 +430,17 @@ class DataPlane:
         block: int = 512,
     ) -> Iterator[pd.DataFrame]:
         """The matrix in blocks of at most ``block`` variables (all asked subjects each time):
-        how an analysis walks a matrix wider than memory (tiles of features x targets)."""
+        how an analysis walks a matrix wider than memory (tiles of features x targets).
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> [block.shape for block in plane.iter_columns([record], block=1)]
+        [(2, 1)]
+        """
         if block < 1:
             raise ValueError("block must be at least 1")
         chosen = self._files(files, kind)
@@ -354,7 +458,17 @@ class DataPlane:
         block: int = 65_536,
     ) -> Iterator[pd.DataFrame]:
         """The matrix in blocks of at most ``block`` rows, file after file (no merging across
-        files): how an export writes a matrix longer than memory. Wide files only."""
+        files): how an export writes a matrix longer than memory. Wide files only.
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> [block.shape for block in plane.iter_rows([record], block=1)]
+        [(1, 1), (1, 1)]
+        """
         if block < 1:
             raise ValueError("block must be at least 1")
         chosen = self._files(files, kind)
@@ -380,6 +494,15 @@ class DataPlane:
         """A few values as a long table: ``subject`` (``roi``, ``replicate``), ``variable``,
         ``iri`` (the variable's IRI), ``value``; missing values are left out. For named
         queries whose entities come from SPARQL and values from the data plane.
+
+        >>> import tempfile, pandas as pd
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"}) as writer:
+        ...     writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        ...     record = writer.prepare()
+        ...     _ = writer.finalise()
+        >>> plane.values([record], ["http://x/s2"], ["age"]).to_dict("records")
+        [{'subject': 'http://x/s2', 'variable': 'age', 'iri': 'http://x/age', 'value': 70.5}]
         """
         chosen = self._files(files, kind)
         plan = self._plan(chosen, list(variables), strict=False)

@@ -56,12 +56,24 @@ class MatrixFile:
     checksum_algorithm: str = CHECKSUM_ALGORITHM
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain dict (JSON-ready) with every field."""
+        """A plain dict (JSON-ready) with every field.
+
+        >>> record = MatrixFile(path="clinical_t/v1/clinical.parquet", checksum="ab" * 32, byte_size=927, rows=2, columns=1,
+        ...                     kind="clinical", source_key="clinical/t.csv", version="v1", name="clinical", layout="wide")
+        >>> record.to_dict()["rows"], record.to_dict()["checksum_algorithm"]
+        (2, 'sha256')
+        """
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatrixFile:
-        """The record back from :meth:`to_dict` (unknown keys are ignored)."""
+        """The record back from :meth:`to_dict` (unknown keys are ignored).
+
+        >>> record = MatrixFile(path="clinical_t/v1/clinical.parquet", checksum="ab" * 32, byte_size=927, rows=2, columns=1,
+        ...                     kind="clinical", source_key="clinical/t.csv", version="v1", name="clinical", layout="wide")
+        >>> MatrixFile.from_dict({**record.to_dict(), "unknown": 1}) == record
+        True
+        """
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -74,6 +86,17 @@ class MatrixInfo:
     (``""`` when none was given); ``levels`` the categories of each categorical variable;
     ``keys`` the row-key columns present; ``subjects`` the subject axis of a
     ``by-variable`` file (empty for ``wide``).
+
+    >>> import tempfile, pandas as pd
+    >>> from kg.dataplane import DataPlane
+    >>> plane = DataPlane(tempfile.mkdtemp())
+    >>> with plane.stage("clinical/t.csv", "v1", kind="clinical", variables=["age", "sex"], categorical=["sex"]) as writer:
+    ...     writer.write(pd.DataFrame({"subject": ["s1", "s2"], "age": [61.0, 70.5], "sex": ["F", "M"]}))
+    ...     record = writer.prepare()
+    ...     _ = writer.finalise()
+    >>> info = plane.info(record)
+    >>> info.variables, info.levels
+    (['age', 'sex'], {'sex': ['F', 'M']})
     """
 
     layout: str
@@ -90,14 +113,23 @@ class MatrixInfo:
 
     @property
     def variables(self) -> list[str]:
-        """The variables in file order."""
+        """The variables in file order.
+
+        >>> MatrixInfo(layout="wide", kind="clinical", source_key="clinical/t.csv", version="v1", name="clinical",
+        ...            keys=("subject",), column_map={"age": "", "sex": ""}, levels={}, rows=2).variables
+        ['age', 'sex']
+        """
         return list(self.column_map)
 
 
 @dataclass
 class RecoveryReport:
     """What :meth:`DataPlane.recover` did: staging removed, prepared files rolled forward,
-    unlisted files removed, and listed files that are missing (an error when read)."""
+    unlisted files removed, and listed files that are missing (an error when read).
+
+    >>> RecoveryReport(removed_staging=["clinical_t/v1/.staging-1"])
+    RecoveryReport(removed_staging=['clinical_t/v1/.staging-1'], rolled_forward=[], removed_files=[], missing=[], busy_staging=[])
+    """
 
     removed_staging: list[str] = field(default_factory=list)
     rolled_forward: list[str] = field(default_factory=list)
@@ -107,5 +139,9 @@ class RecoveryReport:
 
     @property
     def clean(self) -> bool:
-        """True when recovery found nothing to do."""
+        """True when recovery found nothing to do.
+
+        >>> RecoveryReport().clean, RecoveryReport(missing=["a.parquet"]).clean
+        (True, False)
+        """
         return not (self.removed_staging or self.rolled_forward or self.removed_files or self.missing)

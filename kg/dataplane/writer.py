@@ -66,6 +66,17 @@ class MatrixWriter:
     record is known) -> ``final`` (renamed into place); ``aborted`` from any state before
     ``final``. Leaving the ``with`` block without :meth:`finalise` aborts, unless a finalise
     was attempted (then recovery decides from the catalog).
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from kg.dataplane import DataPlane
+    >>> plane = DataPlane(tempfile.mkdtemp())
+    >>> import pandas as pd
+    >>> writer = plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"})
+    >>> writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+    >>> writer.state, writer.prepare().rows, writer.state
+    ('open', 2, 'prepared')
+    >>> _ = writer.finalise()
     """
 
     def __init__(
@@ -145,12 +156,38 @@ class MatrixWriter:
     # -- public ---------------------------------------------------------------------------
     @property
     def state(self) -> str:
-        """``open``, ``prepared``, ``final`` or ``aborted``."""
+        """``open``, ``prepared``, ``final`` or ``aborted``.
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from kg.dataplane import DataPlane
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> import pandas as pd
+        >>> writer = plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"})
+        >>> writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        >>> writer.state
+        'open'
+        >>> writer.abort()
+        >>> writer.state
+        'aborted'
+        """
         return self._state
 
     @property
     def column_map(self) -> dict[str, str]:
-        """Variable as loaded -> variable IRI (``""`` when none was declared), in file order."""
+        """Variable as loaded -> variable IRI (``""`` when none was declared), in file order.
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from kg.dataplane import DataPlane
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> import pandas as pd
+        >>> writer = plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"})
+        >>> writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        >>> writer.column_map
+        {'age': 'http://x/age'}
+        >>> writer.abort()
+        """
         names = self._wide.variables if self.layout == "wide" else self._variables
         return column_map(names, self._declared)
 
@@ -160,6 +197,18 @@ class MatrixWriter:
 
         :raises DataPlaneError: a bad cell, repeated subject or variable, or columns that
             differ from the first batch's (the writer is aborted: nothing stays on disk).
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from kg.dataplane import DataPlane
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> import pandas as pd
+        >>> writer = plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"})
+        >>> writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        >>> writer.write(pd.DataFrame({"subject": ["http://x/s1"], "age": [62.0]}))
+        Traceback (most recent call last):
+        ...
+        kg.dataplane.errors.DataPlaneError: ...
         """
         self._require("open")
         if self.layout != "wide":
@@ -182,6 +231,18 @@ class MatrixWriter:
 
         :raises DataPlaneError: a repeated variable, a non-numeric or non-finite value, a
             variable with no value (the writer is aborted).
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from kg.dataplane import DataPlane
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> writer = plane.stage("genotypes/demo.bed", "v1", kind="genotypes", variables=["rs1", "rs2"],
+        ...                      layout="by-variable", subjects=["s1", "s2", "s3"])
+        >>> writer.write_variables(np.array([[0, 1, 2], [1, 1, 0]], dtype="float32"), ["rs1", "rs2"])
+        >>> record = writer.prepare()
+        >>> _ = writer.finalise()
+        >>> plane.matrix([record])["rs1"].tolist()
+        [0.0, 1.0, 2.0]
         """
         self._require("open")
         if self.layout != "by-variable":
@@ -204,6 +265,18 @@ class MatrixWriter:
         The record's ``path`` is where :meth:`finalise` will put it. Nothing is in place yet.
 
         :raises DataPlaneError: no rows, or a column with no value (the writer is aborted).
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from kg.dataplane import DataPlane
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> import pandas as pd
+        >>> writer = plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"})
+        >>> writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        >>> record = writer.prepare()
+        >>> record.rows, record.columns, len(record.checksum)
+        (2, 1, 64)
+        >>> writer.abort()
         """
         self._require("open")
         try:
@@ -249,6 +322,17 @@ class MatrixWriter:
 
         If this fails (or the process dies) the staging folder stays, and the next
         :meth:`DataPlane.recover` finishes the rename because the catalog lists the path.
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from kg.dataplane import DataPlane
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> import pandas as pd
+        >>> writer = plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"})
+        >>> writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        >>> record = writer.prepare()
+        >>> writer.finalise() == record, plane.files() == [record.path]
+        (True, True)
         """
         self._require("prepared")
         assert self._record is not None
@@ -265,7 +349,20 @@ class MatrixWriter:
         return self._record
 
     def abort(self) -> None:
-        """Remove everything staged (idempotent; a no-op once final)."""
+        """Remove everything staged (idempotent; a no-op once final).
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from kg.dataplane import DataPlane
+        >>> plane = DataPlane(tempfile.mkdtemp())
+        >>> import pandas as pd
+        >>> writer = plane.stage("clinical/t.csv", "v1", kind="clinical", variables={"age": "http://x/age"})
+        >>> writer.write(pd.DataFrame({"subject": ["http://x/s1", "http://x/s2"], "age": [61.0, 70.5]}))
+        >>> writer.abort()
+        >>> writer.abort()
+        >>> plane.files()
+        []
+        """
         if self._state in ("final", "aborted"):
             return
         if self._writer is not None:
