@@ -5,7 +5,7 @@ the ratio and the target it is checked against. Contenders that load data run in
 processes so that each one's peak RSS is its own (``os.wait4`` rusage).
 
 Optional steps written elsewhere (``bench/bench_associations.py``,
-``bench/bench_endpoint.py``, ``bench/bench_extraction.py``, ``bench/bench_reference.py``)
+``bench/bench_endpoint.py``, ``bench/bench_extraction.py``, ``bench/bench_gwas.py``, ``bench/bench_reference.py``)
 are called when present: each exposes ``run(quick: bool = False)`` returning a list of
 dicts with the keys of ``Row`` (at least ``section`` and ``metric``).
 """

@@ -97,6 +97,8 @@ def _numeric(table: pd.DataFrame, what: str) -> pd.DataFrame:
     out = table.apply(pd.to_numeric, errors="coerce").astype(np.float64)
     for column in table.columns:
         raw = table[column]
+        if pd.api.types.is_numeric_dtype(raw):  # numbers already: NaN is missing, nothing to check
+            continue
         text = raw.astype(str).str.strip().str.upper()
         bad = out[column].isna() & raw.notna() & ~text.isin(["NA", "NAN", ""])
         if bad.any():
