@@ -118,11 +118,14 @@ def _statsmodels_per_fit(subjects: int, fits: int = 60) -> float:
 
 
 def _child(args: argparse.Namespace) -> None:
-    from bench import bench_gwas, emit  # the module by its name, so dask workers can unpickle its classes
+    import importlib
 
+    from bench import emit
+
+    module = importlib.import_module("bench.bench_gwas")  # by its name (not __main__): dask workers unpickle its classes
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "gwas.parquet"
-        result = bench_gwas._gwas(args.subjects, args.features, args.variants, out, args.scheduler)
+        result = module._gwas(args.subjects, args.features, args.variants, out, args.scheduler)
         if args.keep:
             import shutil
 
