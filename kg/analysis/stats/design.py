@@ -170,7 +170,12 @@ def subject_variable(values: pd.Series, *, categorical: bool | None = None) -> p
 
 
 def subject_variables(frame: pd.DataFrame, *, categorical: Iterable[Hashable] = ()) -> pd.DataFrame:
-    """Type every column of ``frame`` with :func:`subject_variable` (``categorical`` forces some)."""
+    """Type every column of ``frame`` with :func:`subject_variable` (``categorical`` forces some).
+
+    >>> typed = subject_variables(pd.DataFrame({"Grade": ["1", "2", "NA"], "Age": ["50", "61", ""]}), categorical=["Grade"])
+    >>> typed.dtypes.astype(str).tolist(), typed["Age"].tolist()[:2]
+    (['category', 'float64'], [50.0, 61.0])
+    """
     forced = set(categorical)
     unknown = forced - set(frame.columns)
     if unknown:
@@ -225,7 +230,13 @@ def binary_marker(values: pd.Series, *, positive: Hashable | None = None) -> pd.
 
 @dataclass(frozen=True)
 class Term:
-    """One covariate in a design: numeric (one column) or categorical (one dummy per non-reference level)."""
+    """One covariate in a design: numeric (one column) or categorical (one dummy per non-reference level).
+
+    >>> d = design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"], "Age": [50, 61, 72, None]},
+    ...                                 index=["s1", "s2", "s3", "s4"]), intercept=True)
+    >>> d.terms[0]
+    Term(name='Sex', kind='categorical', columns=('Sex[T.M]',), levels=('F', 'M'), reference='F')
+    """
 
     name: str
     kind: Literal["numeric", "categorical"]
@@ -234,7 +245,13 @@ class Term:
     reference: Hashable | None = None
 
     def describe(self) -> str:
-        """``Age (numeric)`` or ``Gender (categorical; reference Female)``."""
+        """``Age (numeric)`` or ``Gender (categorical; reference Female)``.
+
+        >>> d = design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"], "Age": [50, 61, 72, None]},
+        ...                                 index=["s1", "s2", "s3", "s4"]), intercept=True)
+        >>> [term.describe() for term in d.terms]
+        ['Sex (categorical; reference F)', 'Age (numeric)']
+        """
         if self.kind == "numeric":
             return f"{self.name} (numeric)"
         if not self.columns:
@@ -248,6 +265,11 @@ class Design:
 
     ``intercept`` says whether ``matrix`` starts with a ``const`` column; ``dropped`` lists the
     subjects left out for a missing covariate, in input order.
+
+    >>> d = design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"], "Age": [50, 61, 72, None]},
+    ...                                 index=["s1", "s2", "s3", "s4"]), intercept=True)
+    >>> d.matrix.shape, d.dropped   # s4 has no age
+    ((3, 3), ('s4',))
     """
 
     matrix: pd.DataFrame
@@ -257,22 +279,49 @@ class Design:
 
     @property
     def columns(self) -> list[str]:
-        """The design columns, ``const`` first when there is an intercept."""
+        """The design columns, ``const`` first when there is an intercept.
+
+        >>> d = design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"], "Age": [50, 61, 72, None]},
+        ...                                 index=["s1", "s2", "s3", "s4"]), intercept=True)
+        >>> d.columns
+        ['const', 'Sex[T.M]', 'Age']
+        """
         return list(self.matrix.columns)
 
     @property
     def term_names(self) -> list[str]:
-        """The covariates, in order."""
+        """The covariates, in order.
+
+        >>> d = design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"], "Age": [50, 61, 72, None]},
+        ...                                 index=["s1", "s2", "s3", "s4"]), intercept=True)
+        >>> d.term_names
+        ['Sex', 'Age']
+        """
         return [t.name for t in self.terms]
 
     def describe(self) -> str:
-        """The covariates and their coding, joined with ``+`` (empty string for no covariates)."""
+        """The covariates and their coding, joined with ``+`` (empty string for no covariates).
+
+        >>> d = design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"], "Age": [50, 61, 72, None]},
+        ...                                 index=["s1", "s2", "s3", "s4"]), intercept=True)
+        >>> d.describe()
+        'Sex (categorical; reference F) + Age (numeric)'
+        """
         return " + ".join(t.describe() for t in self.terms)
 
     def encode(self, covariates: pd.DataFrame) -> pd.DataFrame:
         """Code new subjects with this design's terms and levels (e.g. the test fold).
 
         Subjects with a missing covariate are left out; an unseen level is a :class:`DesignError`.
+
+        >>> d = design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"], "Age": [50, 61, 72, None]},
+        ...                                 index=["s1", "s2", "s3", "s4"]), intercept=True)
+        >>> d.encode(pd.DataFrame({"Sex": ["M"], "Age": [40]}, index=["s9"])).values.tolist()
+        [[1.0, 1.0, 40.0]]
+        >>> d.encode(pd.DataFrame({"Sex": ["X"], "Age": [40]}, index=["s9"]))
+        Traceback (most recent call last):
+        ...
+        kg.analysis.stats.errors.DesignError: covariate 'Sex': level 'X' of subject 's9' was not in the fitted design (levels ['F', 'M'])
         """
         missing_cols = [t.name for t in self.terms if t.name not in covariates.columns]
         if missing_cols:
@@ -320,6 +369,11 @@ def design_matrix(
     ``covariates`` count as missing). ``covariates=None`` gives an empty design.
 
     :raises DesignError: a forced categorical is not a column, or a forced number is not a number.
+
+    >>> d = design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"], "Age": [50, 61, 72, None]},
+    ...                                 index=["s1", "s2", "s3", "s4"]), intercept=True)
+    >>> d.matrix.loc["s3"].tolist()
+    [1.0, 1.0, 72.0]
     """
     if covariates is None:
         covariates = pd.DataFrame(index=pd.Index([]) if index is None else pd.Index(index))
@@ -413,7 +467,13 @@ def confounded_terms(design: Design, batch: pd.Series) -> list[str]:
 
 
 def check_not_confounded(design: Design, batch: pd.Series, *, batch_name: str | None = None) -> None:
-    """Raise :class:`DesignError` naming the covariates confounded with ``batch`` (see :func:`confounded_terms`)."""
+    """Raise :class:`DesignError` naming the covariates confounded with ``batch`` (see :func:`confounded_terms`).
+
+    >>> check_not_confounded(design_matrix(pd.DataFrame({"Sex": ["F", "F", "M", "M"]})), pd.Series(["A", "A", "B", "B"], name="site"))
+    Traceback (most recent call last):
+    ...
+    kg.analysis.stats.errors.DesignError: covariate 'Sex' is confounded with 'site': its values are fixed by the batch, so batch and covariate effects cannot be separated (drop the covariate or the batch)
+    """
     bad = confounded_terms(design, batch)
     if bad:
         label = batch_name or (str(batch.name) if batch.name is not None else "batch")

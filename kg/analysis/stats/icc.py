@@ -179,6 +179,11 @@ def icc(
     frame's ``attrs`` hold ``method``, ``kind``, ``confidence`` and ``replicates`` (per feature).
 
     :raises StatsError: a named column is absent, or a (feature, subject, replicate) repeats.
+
+    >>> ratings = pd.DataFrame({"subject": ["s1", "s1", "s2", "s2", "s3", "s3", "s4", "s4"], "rater": ["A", "B"] * 4,
+    ...                         "mean": [1.0, 1.1, 2.0, 2.2, 3.0, 2.9, 4.0, 4.1]})
+    >>> icc(ratings, subject="subject", replicate="rater").round(3).to_dict("records")
+    [{'feature': 'mean', 'icc': 0.995, 'ci_low': 0.946, 'ci_high': 1.0, 'n': 4}]
     """
     if kind not in ICC_METHODS:
         raise StatsError(f"ICC: kind must be one of {sorted(ICC_METHODS)}, not {kind!r}")
