@@ -36,6 +36,7 @@ def associate(
     marker_source: Annotated[str | None, typer.Option("--marker-source", help="Take marker statuses from this source only (source key or file name).")] = None,
     significant_only: Annotated[bool, typer.Option("--significant-only", help="Compute and write only the results with q <= --q-max (fast on large analyses).")] = False,
     no_graph: Annotated[bool, typer.Option("--no-graph", help="Do not store the run and its associations.")] = False,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run the tiles on this dask.distributed scheduler (tcp://HOST:PORT; default IGKG_DASK_SCHEDULER, else here).")] = None,
 ) -> None:
     """Run one association analysis (see the module docstring)."""
     from kg.analysis.associations import run_analysis, write_run
@@ -55,6 +56,7 @@ def associate(
                 traits=traits,
                 marker_source=marker_source,
                 only_significant=significant_only,
+                scheduler=scheduler,
             )
             report = None if no_graph else write_run(kg, run)
     except (IgkgError, OSError) as exc:

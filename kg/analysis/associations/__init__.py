@@ -16,9 +16,28 @@ scores for pathway targets come from ``gene_sets``.
 from __future__ import annotations
 
 from kg.analysis.associations.gene_sets import GeneSet, gene_set_scores, read_gmt
-from kg.analysis.associations.inputs import expression_targets, imaging_features, marker_targets, pathway_targets
-from kg.analysis.associations.kernels import METHODS, RESULT_COLUMNS, Method, associate, benjamini_hochberg, rank_columns
-from kg.analysis.associations.provenance import RESULTS_KIND, RUN_KIND, read_results, run_identifier, run_triples, write_run
+from kg.analysis.associations.inputs import (
+    expression_targets,
+    imaging_features,
+    marker_targets,
+    pathway_targets,
+)
+from kg.analysis.associations.kernels import (
+    METHODS,
+    RESULT_COLUMNS,
+    Method,
+    associate,
+    benjamini_hochberg,
+    rank_columns,
+)
+from kg.analysis.associations.provenance import (
+    RESULTS_KIND,
+    RUN_KIND,
+    read_results,
+    run_identifier,
+    run_triples,
+    write_run,
+)
 from kg.analysis.associations.records import AnalysisInput, AssociationRun
 from kg.analysis.associations.run import default_method, run_analysis
 from kg.core.errors import AssociationError

@@ -416,6 +416,38 @@ def associate(
     ``pointbiserial`` (targets coded 0/1; U is that of the group coded 1, effect size its
     AUC), ``kruskal`` (features are category codes; effect size epsilon-squared H/(n-1)).
     """
+    spec, f, t, f_values, t_values, left_out, skipped = prepare(features, targets, method)
+    engine = _Engine(spec, min_n=min_n, q_max=q_max, only_significant=only_significant, chunk_size=chunk_size)
+    engine.run(f_values, t_values)
+    frame = engine.frame([str(c) for c in f.columns], [str(c) for c in t.columns])
+    return describe(frame, engine.tests, method=method, subjects=len(f), left_out=left_out, skipped=skipped,
+                    min_n=engine.min_n, q_max=q_max)
+
+
+def describe(frame: pd.DataFrame, tests: int, *, method: str, subjects: int, left_out: list[str], skipped: list[str],
+             min_n: int, q_max: float) -> pd.DataFrame:
+    """Put a run's counts in ``frame.attrs`` (tests, subjects, unmatched subjects, single-valued targets ...)."""
+    frame.attrs.update(
+        {
+            "tests": tests,
+            "subjects": subjects,
+            "unmatched_subjects": left_out,
+            "single_valued_targets": skipped,
+            "method": method,
+            "stato": str(METHODS[method].stato),
+            "min_n": min_n,
+            "q_max": q_max,
+        }
+    )
+    logger.info("%s: %d tests over %d subjects, %d rows", method, tests, subjects, len(frame))
+    return frame
+
+
+def prepare(
+    features: pd.DataFrame, targets: pd.DataFrame, method: str
+) -> tuple[Method, pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray, list[str], list[str]]:
+    """Check and align the inputs of ``associate``: (method, features, targets, feature values,
+    target values, subjects left out, single-valued targets); rows are the common subjects."""
     if method not in METHODS:
         raise AssociationError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
     spec = METHODS[method]
@@ -437,23 +469,7 @@ def associate(
         f_values = np.column_stack([_codes(f[c]) for c in f.columns]) if len(f.columns) else np.empty((len(f), 0))
     else:
         f_values = _numeric(f, "feature")
-    engine = _Engine(spec, min_n=min_n, q_max=q_max, only_significant=only_significant, chunk_size=chunk_size)
-    engine.run(f_values, t_values)
-    frame = engine.frame([str(c) for c in f.columns], [str(c) for c in t.columns])
-    frame.attrs.update(
-        {
-            "tests": engine.tests,
-            "subjects": len(common),
-            "unmatched_subjects": left_out,
-            "single_valued_targets": skipped,
-            "method": method,
-            "stato": str(spec.stato),
-            "min_n": engine.min_n,
-            "q_max": q_max,
-        }
-    )
-    logger.info("%s: %d tests over %d subjects, %d rows", method, engine.tests, len(common), len(frame))
-    return frame
+    return spec, f, t, f_values, t_values, left_out, skipped
 
 
 def _numeric(frame: pd.DataFrame, what: str) -> np.ndarray:

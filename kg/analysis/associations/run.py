@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kg.analysis.associations.inputs import expression_targets, imaging_features, marker_targets, pathway_targets
+from kg.analysis.associations.distributed import associate_tiled, connect, scheduler_address
+from kg.analysis.associations.inputs import (
+    expression_targets,
+    imaging_features,
+    marker_targets,
+    pathway_targets,
+)
 from kg.analysis.associations.kernels import METHODS, associate
 from kg.analysis.associations.provenance import file_fingerprint, run_identifier
 from kg.analysis.associations.records import AssociationRun
@@ -32,11 +38,17 @@ def run_analysis(
     marker_source: str | None = None,
     only_significant: bool = False,
     min_genes: int = 3,
+    scheduler: str | None = None,
 ) -> AssociationRun:
     """Read features and targets from the store, run the engine and describe the run.
 
     Exactly one of ``markers``, ``genes`` or ``pathways`` (a GMT path, or ``"graph"`` for the
     store's gene sets) says what the targets are. Nothing is written; see ``write_run``.
+
+    The engine runs over tiles of features x targets (``distributed.associate_tiled``), here or,
+    with ``scheduler`` (or ``IGKG_DASK_SCHEDULER``), on that dask.distributed cluster: the same
+    tiles, so exactly the same numbers; BH-FDR over all tests. ``only_significant`` without a
+    scheduler takes the engine's one-pass path (p-values only for pairs that can pass).
     """
     chosen = [bool(markers), bool(genes), bool(pathways)]
     if sum(chosen) != 1:
@@ -56,7 +68,18 @@ def run_analysis(
         targets = expression_targets(kg)
         if kind == "pathways":
             targets = pathway_targets(kg, targets, None if pathways == "graph" else pathways, min_genes=min_genes)
-    results = associate(features.features, targets.targets, method=method, min_n=min_n, q_max=q_max, only_significant=only_significant)
+    address = scheduler_address(scheduler)
+    if address is not None:
+        client = connect(address)
+        try:
+            results = associate_tiled(features.features, targets.targets, method=method, min_n=min_n, q_max=q_max,
+                                      only_significant=only_significant, client=client)
+        finally:
+            client.close()
+    elif only_significant:
+        results = associate(features.features, targets.targets, method=method, min_n=min_n, q_max=q_max, only_significant=True)
+    else:
+        results = associate_tiled(features.features, targets.targets, method=method, min_n=min_n, q_max=q_max)
     used = sorted(set(features.graphs) | set(targets.graphs))
     parameters: dict[str, object] = {
         "method": method,
