@@ -122,5 +122,10 @@ def test_vcf_and_pgen_load(kg: KnowledgeGraph, shared_data: Path) -> None:
     kg.load(example / "example.pgen", build="GRCh37")
     plink, pgen = _plane(kg, "plink/"), _plane(kg, "pgen/")
     np.testing.assert_array_equal(pgen.loc[plink.index, plink.columns].to_numpy(np.float64), plink.to_numpy(np.float64))
-    report = kg.load(DATA / "vcf" / "handmade.vcf.gz")
-    assert report.kind == "vcf" and report.records_read > 0
+    report = kg.load(DATA / "vcf" / "regenie_subset.vcf", build="GRCh37")  # plink2 --export vcf of 40 x 60 of it
+    assert report.kind == "vcf" and report.records_read == 60
+    vcf = _plane(kg, "vcf/")
+    assert vcf.shape == (40, 60)
+    np.testing.assert_array_equal(vcf.to_numpy(np.float64), plink.loc[vcf.index, vcf.columns].to_numpy(np.float64))
+    n = kg.query("SELECT (COUNT(DISTINCT ?v) AS ?n) WHERE { ?v a igkg:Variant }")
+    assert int(n["n"].iloc[0]) == plink.shape[1]  # the VCF's sites are the PLINK file's nodes

@@ -119,3 +119,31 @@ def test_covariates_from_the_example_covariate_file_loaded_as_a_clinical_table(t
         kg.load(example / "covariates.txt", kind="clinical", id_column="IID", sep=" ")
         result = run_gwas(kg, covariates=COVARIATES, p_max=1e-3, store=False)
     assert result.tests == 2000 and result.parameters["covariates"] == COVARIATES
+
+
+def test_missing_phenotype_or_covariate_drops_the_subject_and_n_says_so(tmp_path: Path, shared_data: Path) -> None:
+    example = _example(shared_data)
+    phenotypes = pd.read_csv(example / "phenotype.txt", sep=" ").rename(columns=FEATURES).drop(columns="FID")
+    covariates = pd.read_csv(example / "covariates.txt", sep=" ").drop(columns="FID")
+    table = phenotypes.merge(covariates, on="IID")
+    table.loc[table.index % 7 == 0, FEATURES["Y2"]] = np.nan  # Y2 missing for every 7th subject
+    table.loc[table.index % 50 == 1, "V2"] = np.nan  # a covariate missing for every 50th: dropped from both
+    table.to_csv(tmp_path / "features.csv", index=False, na_rep="NA")
+    with KnowledgeGraph(tmp_path / "store") as kg:
+        kg.load(example / "example.bed", build="GRCh37")
+        kg.load(tmp_path / "features.csv", kind="radiomics-csv", id_column="IID")
+        result = run_gwas(kg, covariates=COVARIATES, p_max=1.0, store=False, output=tmp_path / "all.csv")
+    rows = pd.read_csv(tmp_path / "all.csv", dtype={"variant": str})
+    source = open_plink(example / "example.bed")
+    complete = table.set_index("IID")
+    for feature in FEATURES.values():
+        used = complete[[feature, *COVARIATES]].dropna()
+        assert set(rows.loc[rows["feature"] == feature, "n"]) == {len(used)}
+        dosage = pd.Series(source.read(10, 11)[:, 0], index=source.samples["iid"].astype(int))
+        dosage = dosage.fillna(dosage.mean())
+        fit = sm.OLS(used[feature], sm.add_constant(used[COVARIATES].join(dosage.rename("dosage")))).fit()
+        row = rows[(rows["feature"] == feature) & (rows["variant"] == str(source.variants["id"].iloc[10]))].iloc[0]
+        np.testing.assert_allclose([row["beta"], row["se"], row["p"]], [fit.params["dosage"], fit.bse["dosage"], fit.pvalues["dosage"]],
+                                   rtol=1e-6)
+    assert result.tests == 2000
+    assert len(complete[[FEATURES["Y2"], *COVARIATES]].dropna()) < len(complete[[FEATURES["Y1"], *COVARIATES]].dropna()) < 500
