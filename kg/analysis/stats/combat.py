@@ -62,6 +62,12 @@ class ComBatModel:
     and scale estimates) and ``gamma_star``/``delta_star`` (after empirical Bayes; what is applied).
     Per batch: ``n_per_batch`` and the priors ``gamma_bar``, ``tau2``, ``a_prior``, ``b_prior``.
     ``unchanged`` lists features with zero pooled variance, passed through as they are.
+
+    >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
+    >>> batch = pd.Series(["A", "A", "A", "B", "B", "B"])
+    >>> model = fit_combat(data, batch, eb=False)
+    >>> model.features, model.batches, model.n_per_batch
+    (('f1', 'f2'), ('A', 'B'), {'A': 3, 'B': 3})
     """
 
     features: tuple[str, ...]
@@ -88,7 +94,14 @@ class ComBatModel:
 
     @property
     def method(self) -> str:
-        """One line naming the variant, e.g. ``ComBat, parametric empirical Bayes, location and scale``."""
+        """One line naming the variant, e.g. ``ComBat, parametric empirical Bayes, location and scale``.
+
+        >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
+        >>> batch = pd.Series(["A", "A", "A", "B", "B", "B"])
+        >>> model = fit_combat(data, batch, eb=False)
+        >>> model.method
+        'ComBat (Johnson 2007, Fortin 2017), no empirical Bayes (per-feature location/scale), location and scale'
+        """
         if not self.eb:
             how = "no empirical Bayes (per-feature location/scale)"
         else:
@@ -98,7 +111,14 @@ class ComBatModel:
         return f"ComBat (Johnson 2007, Fortin 2017), {how}, {what}{ref}"
 
     def settings(self) -> dict[str, Any]:
-        """The settings and sample sizes, for provenance (JSON-serialisable)."""
+        """The settings and sample sizes, for provenance (JSON-serialisable).
+
+        >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
+        >>> batch = pd.Series(["A", "A", "A", "B", "B", "B"])
+        >>> model = fit_combat(data, batch, eb=False)
+        >>> model.settings()["n_per_batch"], model.settings()["eb"]
+        ({'A': 3, 'B': 3}, False)
+        """
         return {
             "method": self.method,
             "parametric": self.parametric,
@@ -114,7 +134,14 @@ class ComBatModel:
         }
 
     def batch_parameters(self) -> pd.DataFrame:
-        """Long table of the estimated batch parameters: batch, feature, gamma_hat, delta_hat, gamma_star, delta_star."""
+        """Long table of the estimated batch parameters: batch, feature, gamma_hat, delta_hat, gamma_star, delta_star.
+
+        >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
+        >>> batch = pd.Series(["A", "A", "A", "B", "B", "B"])
+        >>> model = fit_combat(data, batch, eb=False)
+        >>> model.batch_parameters().shape   # 2 batches x 2 features
+        (4, 6)
+        """
         parts = {
             name: getattr(self, name).stack().rename(name)
             for name in ("gamma_hat", "delta_hat", "gamma_star", "delta_star")
@@ -132,6 +159,12 @@ class ComBatModel:
         subjects, coded with the fitted levels.
 
         :raises HarmonisationError: an unknown batch, a missing value, a missing feature or covariate.
+
+        >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
+        >>> batch = pd.Series(["A", "A", "A", "B", "B", "B"])
+        >>> model = fit_combat(data, batch, eb=False)
+        >>> model.apply(data.iloc[:2], batch.iloc[:2]).round(3).values.tolist()   # as combat() harmonised them
+        [[3.684, 5.633], [4.5, 2.367]]
         """
         missing_features = [f for f in self.features if f not in data.columns]
         if missing_features:
@@ -173,7 +206,13 @@ class ComBatModel:
 
 @dataclass(frozen=True)
 class ComBatResult:
-    """The harmonised table (subjects x features, same order as the input) and the fitted model."""
+    """The harmonised table (subjects x features, same order as the input) and the fitted model.
+
+    >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
+    >>> result = combat(data, pd.Series(["A", "A", "A", "B", "B", "B"]), eb=False)
+    >>> result.data.shape, result.model.n_per_batch
+    ((6, 2), {'A': 3, 'B': 3})
+    """
 
     data: pd.DataFrame
     model: ComBatModel
@@ -313,6 +352,12 @@ def fit_combat(
 
     :raises HarmonisationError: a batch with one subject, a covariate confounded with the batch,
         a missing value, fewer than two batches, an unknown ``ref_batch``.
+
+    >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
+    >>> batch = pd.Series(["A", "A", "A", "B", "B", "B"])
+    >>> model = fit_combat(data, batch, eb=False)
+    >>> model.grand_mean.round(3).tolist()
+    [4.5, 4.0]
     """
     if data.columns.has_duplicates:
         raise HarmonisationError(
@@ -493,6 +538,11 @@ def combat(
     """Fit ComBat on ``data`` and harmonise it (see :func:`fit_combat` for the arguments).
 
     The reference batch's subjects, when there is one, are returned exactly as they came.
+
+    >>> data = pd.DataFrame({"f1": [1.0, 2.0, 3.0, 6.0, 8.0, 7.0], "f2": [3.0, 1.0, 2.0, 5.0, 4.0, 9.0]})
+    >>> result = combat(data, pd.Series(["A", "A", "A", "B", "B", "B"]), eb=False, ref_batch="A")
+    >>> result.data.iloc[:3].equals(data.iloc[:3])   # the reference batch is returned as it came
+    True
     """
     model = fit_combat(
         data,
