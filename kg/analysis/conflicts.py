@@ -37,6 +37,17 @@ def marker_statuses(kg: KnowledgeGraph) -> pd.DataFrame:
 
     ``binary`` is the stated ``igkg:value`` or, failing that, the status text read by
     ``model.marker_value`` (1 positive, 0 negative, NaN unknown or not binary).
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.csv").write_text("Case ID,EGFR mutation status,original_firstorder_Mean\\nP1,Mutant,1.5\\nP2,Wildtype,2.5\\n")
+    >>> _ = (folder / "b.csv").write_text("Case ID,EGFR mutation status,original_firstorder_Mean\\nP1,Wildtype,1.5\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "a.csv", kind="radiomics-csv")
+    >>> report = kg.load(folder / "b.csv", kind="radiomics-csv")
+    >>> sorted(marker_statuses(kg)[["subject_id", "status", "binary"]].values.tolist())
+    [['P1', 'Mutant', 1.0], ['P1', 'Wildtype', 0.0], ['P2', 'Wildtype', 0.0]]
     """
     frame = kg.query(MARKER_STATUS_QUERY)
     assert isinstance(frame, pd.DataFrame)
@@ -62,6 +73,17 @@ def marker_conflicts(kg: KnowledgeGraph, statuses: pd.DataFrame | None = None) -
 
     One row per disagreeing statement: ``subject_id, marker_label, status, binary, graph``,
     sorted by subject and marker. Unknown / not-collected statuses never conflict.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.csv").write_text("Case ID,EGFR mutation status,original_firstorder_Mean\\nP1,Mutant,1.5\\nP2,Wildtype,2.5\\n")
+    >>> _ = (folder / "b.csv").write_text("Case ID,EGFR mutation status,original_firstorder_Mean\\nP1,Wildtype,1.5\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "a.csv", kind="radiomics-csv")
+    >>> report = kg.load(folder / "b.csv", kind="radiomics-csv")
+    >>> marker_conflicts(kg)[["subject_id", "marker_label", "status"]].values.tolist()
+    [['P1', 'EGFR mutation status', 'Mutant'], ['P1', 'EGFR mutation status', 'Wildtype']]
     """
     frame = marker_statuses(kg) if statuses is None else statuses
     columns = ["subject", "subject_id", "marker", "marker_label", "status", "binary", "graph"]
@@ -79,7 +101,19 @@ def marker_conflicts(kg: KnowledgeGraph, statuses: pd.DataFrame | None = None) -
 
 def note_conflicts(kg: KnowledgeGraph, report: object) -> int:
     """Add a note to a load report for every subject whose marker status in the graph just
-    loaded disagrees with another graph; returns how many subjects disagree."""
+    loaded disagrees with another graph; returns how many subjects disagree.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.csv").write_text("Case ID,EGFR mutation status,original_firstorder_Mean\\nP1,Mutant,1.5\\nP2,Wildtype,2.5\\n")
+    >>> _ = (folder / "b.csv").write_text("Case ID,EGFR mutation status,original_firstorder_Mean\\nP1,Wildtype,1.5\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "a.csv", kind="radiomics-csv")
+    >>> report = kg.load(folder / "b.csv", kind="radiomics-csv")
+    >>> note_conflicts(kg, report), report.notes[-1]
+    (1, "conflict: EGFR mutation status of P1: 'Mutant' in ...a.csv/...; 'Wildtype' in ...b.csv/... (both kept)")
+    """
     graph = getattr(report, "graph", None)
     conflicts = marker_conflicts(kg)
     if conflicts.empty or graph is None:

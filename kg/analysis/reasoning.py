@@ -104,7 +104,11 @@ SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (!STRSTARTS(STR(?g), 
 
 @dataclass
 class ReasoningReport:
-    """What one reasoning run found and wrote."""
+    """What one reasoning run found and wrote.
+
+    >>> ReasoningReport(reasoner="hermit", consistent=False, explanation=["x is a Gene and a Pathway"]).summary()
+    'INCONSISTENT: x is a Gene and a Pathway'
+    """
 
     reasoner: str
     consistent: bool = True
@@ -121,7 +125,11 @@ class ReasoningReport:
     skipped: bool = False
 
     def summary(self) -> str:
-        """One paragraph for people."""
+        """One paragraph for people.
+
+        >>> ReasoningReport(reasoner="hermit", classes=3, graph="urn:example:g").summary()
+        'hermit: 3 classes, 0 individuals (0 type-sets); inferred 0 subclass, 0 equivalence, 0 type and 0 part_of triples into urn:example:g'
+        """
         if not self.consistent:
             return "INCONSISTENT: " + "; ".join(self.explanation)
         text = (
@@ -152,7 +160,18 @@ def _igkg_ontology() -> Graph:
 
 
 def collect_input(kg: Any) -> _Input:
-    """The TBox (igkg.ttl + the store's class and property axioms) and class assertions, via ``kg.query``."""
+    """The TBox (igkg.ttl + the store's class and property axioms) and class assertions, via ``kg.query``.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean\\nP1,Mutant,1.5\\nP2,Wildtype,2.5\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> data = collect_input(kg)
+    >>> "https://w3id.org/igkg/id/subject/P1" in data.types, len(data.tbox) > 100
+    (True, True)
+    """
     tbox = _igkg_ontology()
     found = kg.query(_TBOX_QUERY)
     if not isinstance(found, Graph):
@@ -338,6 +357,22 @@ def materialise(kg: Any, *, reasoner: str = "hermit") -> ReasoningReport:
 
     Reads through ``kg.query`` and writes through ``kg.ingest``. An inconsistent graph raises
     nothing and writes nothing: the report says ``consistent=False`` with the explanation.
+
+    :raises ConfigError: an unknown reasoner.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean\\nP1,Mutant,1.5\\nP2,Wildtype,2.5\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> report = materialise(kg)   # HermiT (Java) through owlready2: a few seconds
+    >>> report.consistent, report.graph.startswith("https://w3id.org/igkg/graph/inferences/owlready2/")
+    (True, True)
+    >>> materialise(kg, reasoner="fact++")
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.ConfigError: unknown reasoner 'fact++'; hermit or pellet
     """
     if reasoner not in ("hermit", "pellet"):
         raise ConfigError(f"unknown reasoner {reasoner!r}; hermit or pellet")
