@@ -13,20 +13,25 @@ thicknesses, areas and densities read off MR, CT, DXA, ultrasound or mammography
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
+from kg.core.errors import LoadError
 from kg.core.iris import mint
 from kg.core.namespaces import IGKG
 from loaders._contract import LoadContext, Triple
+from loaders._tables import finite_number
 
 __all__ = [
     "DBSNP",
     "IMAGING_TRAIT_PATTERNS",
+    "MISSING",
     "RSID",
     "is_imaging_trait",
     "near_gene",
+    "number",
     "variant_iri",
     "variant_node",
 ]
@@ -53,6 +58,24 @@ IMAGING_TRAIT_PATTERNS: tuple[str, ...] = (
 """Regular expressions (case-insensitive) on a trait label that make it an imaging-derived measure."""
 
 _IMAGING = re.compile("|".join(f"(?:{p})" for p in IMAGING_TRAIT_PATTERNS), re.IGNORECASE)
+
+
+MISSING = frozenset({"", "NR", "NA", "N/A", "#NA", "NAN", "-"})
+"""Cells that mean "no value" in GWAS tables (the catalog's ``NR``, GWAS-SSF's ``#NA``)."""
+
+
+def number(text: str, path: Path, line: int, column: str, *, hint: str) -> float | None:
+    """A statistic cell of a GWAS table: ``None`` when missing, else a finite float.
+
+    :raises LoadError: text that is no number, or a non-finite one (names line and column).
+    """
+    text = text.strip()
+    if text.upper() in MISSING:
+        return None
+    value = finite_number(text, path, line=line, field=column)
+    if value is None:
+        raise LoadError(path, f"not a number: {text!r}", line=line, field=column, hint=hint)
+    return value
 
 
 def is_imaging_trait(label: str) -> bool:

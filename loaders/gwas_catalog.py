@@ -40,7 +40,7 @@ from kg.core.namespaces import IGKG, PUBMED
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._genes import resolver_for
 from loaders._tables import iter_table
-from loaders._variants import RSID, is_imaging_trait, near_gene, variant_node
+from loaders._variants import MISSING, RSID, is_imaging_trait, near_gene, number, variant_node
 
 __all__ = ["CATALOG_BUILD", "LOADER", "REQUIRED"]
 
@@ -54,18 +54,7 @@ STUDY_PAGE = "https://www.ebi.ac.uk/gwas/studies/"
 _IRI = re.compile(r"^https?://\S+$")
 _RISK = re.compile(r"^(?P<snp>\S+?)-(?P<allele>[ACGT]+|\?)$", re.IGNORECASE)
 _GENE_SPLIT = re.compile(r"\s+-\s+|\s*[,;]\s*")
-_MISSING = {"", "NR", "NA", "N/A", "-"}
-
-
-def _number(text: str, path: Path, line: int, column: str) -> float | None:
-    text = text.strip()
-    if text.upper() in _MISSING:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise LoadError(path, f"not a number: {text!r}", line=line, field=column,
-                        hint="the catalog writes numbers like 2E-8; fix or remove this row") from None
+_HINT = "the catalog writes numbers like 2E-8; fix or remove this row"
 
 
 def _traits(uris: str, labels: str, path: Path, line: int) -> list[tuple[URIRef, str]]:
@@ -91,7 +80,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         report.records_read += 1
         cells = row.cells
         snps = cells["SNPS"].strip()
-        if not snps or snps.upper() in _MISSING:
+        if not snps or snps.upper() in MISSING:
             report.reject("no SNP", line=row.line, field="SNPS")
             continue
         if re.search(r";|\sx\s|,", snps):
@@ -106,12 +95,12 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         if not traits:
             report.reject("no mapped trait", line=row.line, record=snps, field="MAPPED_TRAIT_URI")
             continue
-        p = _number(cells["P-VALUE"], path, row.line, "P-VALUE")
-        effect = _number(cells.get("OR or BETA", ""), path, row.line, "OR or BETA")
+        p = number(cells["P-VALUE"], path, row.line, "P-VALUE", hint=_HINT)
+        effect = number(cells.get("OR or BETA", ""), path, row.line, "OR or BETA", hint=_HINT)
         ci = cells.get("95% CI (TEXT)", "").strip()
         if effect is not None and "decrease" in ci.lower():
             effect = -effect
-        frequency = _number(cells.get("RISK ALLELE FREQUENCY", ""), path, row.line, "RISK ALLELE FREQUENCY")
+        frequency = number(cells.get("RISK ALLELE FREQUENCY", ""), path, row.line, "RISK ALLELE FREQUENCY", hint=_HINT)
         risk = _RISK.match(cells.get("STRONGEST SNP-RISK ALLELE", "").strip())
         allele = risk["allele"].upper() if risk and risk["allele"] != "?" else None
         chrom = cells.get("CHR_ID", "").strip()
@@ -124,7 +113,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         genes: list[URIRef] = []
         for symbol in (s for s in _GENE_SPLIT.split(cells.get("MAPPED_GENE", "")) if s.strip()):
             symbol = symbol.strip()
-            if symbol.upper() in _MISSING:
+            if symbol.upper() in MISSING:
                 continue
             if symbol not in genes_cache:
                 result = resolver.resolve(symbol, "symbol")

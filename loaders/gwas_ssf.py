@@ -31,14 +31,13 @@ from kg.core.namespaces import IGKG, PUBMED
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._genotypes import normalise_build, normalise_chrom
 from loaders._tables import iter_table
-from loaders._variants import is_imaging_trait, variant_node
+from loaders._variants import is_imaging_trait, number, variant_node
 
 __all__ = ["LOADER", "REQUIRED"]
 
 REQUIRED = ("chromosome", "base_pair_location", "effect_allele", "other_allele")
 EFO = "http://www.ebi.ac.uk/efo/"
 OBO = "http://purl.obolibrary.org/obo/"
-_MISSING = {"", "#NA", "NA", "NAN", "N/A"}
 
 
 def _meta(path: Path) -> dict[str, Any]:
@@ -77,14 +76,7 @@ def _first(value: Any) -> str | None:
 def _number(cells: dict[str, str], column: str | None, path: Path, line: int) -> float | None:
     if column is None:
         return None
-    text = cells.get(column, "").strip()
-    if text.upper() in _MISSING:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise LoadError(path, f"not a number: {text!r}", line=line, field=column,
-                        hint="GWAS-SSF numbers are plain decimals; #NA for missing") from None
+    return number(cells.get(column, ""), path, line, column, hint="GWAS-SSF numbers are plain decimals; #NA for missing")
 
 
 def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
