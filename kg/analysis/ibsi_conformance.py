@@ -86,7 +86,34 @@ _CODE = re.compile(r"<p[^>]*>\s*([A-Z0-9]{4})\s*</p>")
 
 @dataclass(frozen=True)
 class ReferenceValue:
-    """One row of a reference-value table: data set, aggregation, value and tolerance as written."""
+    """One row of a reference-value table: data set, aggregation, value and tolerance as written.
+
+    >>> import pathlib, tempfile
+    >>> manual = pathlib.Path(tempfile.mkdtemp()) / "03_Image_features.rst"
+    >>> _ = manual.write_text('''Morphological features
+    ... ----------------------
+    ... .. raw:: html
+    ...
+    ...   <p style="color:grey;font-style:italic;text-align:right">HCUG</p>
+    ...
+    ... Volume (mesh)
+    ... ^^^^^^^^^^^^^
+    ... .. raw:: html
+    ...
+    ...   <p style="color:grey;font-style:italic;text-align:right">RNU0</p>
+    ...
+    ... .. table:: Reference values for the *volume (mesh)* feature.
+    ...
+    ...    +--------------+-------+------+-------------+
+    ...    | data         | value | tol. | consensus   |
+    ...    +==============+=======+======+=============+
+    ...    | dig. phantom | 556   | 4    | very strong |
+    ...    +--------------+-------+------+-------------+
+    ... ''')
+    >>> (feature,) = parse_manual(manual)
+    >>> feature.references
+    [ReferenceValue(data='dig. phantom', aggregation=None, value='556', tolerance='4', consensus='very strong')]
+    """
 
     data: str
     aggregation: str | None
@@ -96,18 +123,53 @@ class ReferenceValue:
 
     @property
     def number(self) -> float | None:
-        """The value as a number (``None`` when the manual gives none)."""
+        """The value as a number (``None`` when the manual gives none).
+
+        >>> ReferenceValue("dig. phantom", None, "556", "4", "very strong").number
+        556.0
+        """
         return parse_number(self.value)
 
     @property
     def tol(self) -> float | None:
-        """The tolerance as a number (``None`` for ``—``)."""
+        """The tolerance as a number (``None`` for ``—``).
+
+        >>> ReferenceValue("dig. phantom", None, "556", "—", "very strong").tol is None
+        True
+        """
         return parse_number(self.tolerance)
 
 
 @dataclass
 class IbsiFeature:
-    """A feature heading of the manual: its name, family, code (if given) and reference values."""
+    """A feature heading of the manual: its name, family, code (if given) and reference values.
+
+    >>> import pathlib, tempfile
+    >>> manual = pathlib.Path(tempfile.mkdtemp()) / "03_Image_features.rst"
+    >>> _ = manual.write_text('''Morphological features
+    ... ----------------------
+    ... .. raw:: html
+    ...
+    ...   <p style="color:grey;font-style:italic;text-align:right">HCUG</p>
+    ...
+    ... Volume (mesh)
+    ... ^^^^^^^^^^^^^
+    ... .. raw:: html
+    ...
+    ...   <p style="color:grey;font-style:italic;text-align:right">RNU0</p>
+    ...
+    ... .. table:: Reference values for the *volume (mesh)* feature.
+    ...
+    ...    +--------------+-------+------+-------------+
+    ...    | data         | value | tol. | consensus   |
+    ...    +==============+=======+======+=============+
+    ...    | dig. phantom | 556   | 4    | very strong |
+    ...    +--------------+-------+------+-------------+
+    ... ''')
+    >>> (feature,) = parse_manual(manual)
+    >>> feature.heading, feature.family, feature.code, feature.line
+    ('Volume (mesh)', 'Morphological features', 'RNU0', 7)
+    """
 
     heading: str
     family: str
@@ -116,7 +178,34 @@ class IbsiFeature:
     references: list[ReferenceValue] = field(default_factory=list)
 
     def phantom_reference(self) -> ReferenceValue | None:
-        """The ``dig. phantom`` reference for the aggregation pyradiomics uses, if the manual has one."""
+        """The ``dig. phantom`` reference for the aggregation pyradiomics uses, if the manual has one.
+
+        >>> import pathlib, tempfile
+        >>> manual = pathlib.Path(tempfile.mkdtemp()) / "03_Image_features.rst"
+        >>> _ = manual.write_text('''Morphological features
+        ... ----------------------
+        ... .. raw:: html
+        ...
+        ...   <p style="color:grey;font-style:italic;text-align:right">HCUG</p>
+        ...
+        ... Volume (mesh)
+        ... ^^^^^^^^^^^^^
+        ... .. raw:: html
+        ...
+        ...   <p style="color:grey;font-style:italic;text-align:right">RNU0</p>
+        ...
+        ... .. table:: Reference values for the *volume (mesh)* feature.
+        ...
+        ...    +--------------+-------+------+-------------+
+        ...    | data         | value | tol. | consensus   |
+        ...    +==============+=======+======+=============+
+        ...    | dig. phantom | 556   | 4    | very strong |
+        ...    +--------------+-------+------+-------------+
+        ... ''')
+        >>> (feature,) = parse_manual(manual)
+        >>> feature.phantom_reference().number, feature.phantom_reference().tol
+        (556.0, 4.0)
+        """
         wanted = AGGREGATION.get(self.family)
         for ref in self.references:
             if ref.data == "dig. phantom" and (wanted is None or ref.aggregation == wanted):
@@ -157,7 +246,34 @@ def _is_rule(line: str, char: str) -> bool:
 
 def parse_manual(path: Path) -> list[IbsiFeature]:
     """Every feature heading (``^^^`` underline) of ``03_Image_features.rst`` with its family,
-    code and reference-value rows, in document order."""
+    code and reference-value rows, in document order.
+
+    >>> import pathlib, tempfile
+    >>> manual = pathlib.Path(tempfile.mkdtemp()) / "03_Image_features.rst"
+    >>> _ = manual.write_text('''Morphological features
+    ... ----------------------
+    ... .. raw:: html
+    ...
+    ...   <p style="color:grey;font-style:italic;text-align:right">HCUG</p>
+    ...
+    ... Volume (mesh)
+    ... ^^^^^^^^^^^^^
+    ... .. raw:: html
+    ...
+    ...   <p style="color:grey;font-style:italic;text-align:right">RNU0</p>
+    ...
+    ... .. table:: Reference values for the *volume (mesh)* feature.
+    ...
+    ...    +--------------+-------+------+-------------+
+    ...    | data         | value | tol. | consensus   |
+    ...    +==============+=======+======+=============+
+    ...    | dig. phantom | 556   | 4    | very strong |
+    ...    +--------------+-------+------+-------------+
+    ... ''')
+    >>> (feature,) = parse_manual(manual)
+    >>> feature.code
+    'RNU0'
+    """
     lines = path.read_text(encoding="utf-8").split("\n")
     features: list[IbsiFeature] = []
     family = ""
@@ -225,7 +341,11 @@ def within_tolerance(value: float | None, reference: ReferenceValue) -> bool | N
 
 
 def default_paths() -> tuple[Path, Path]:
-    """The manual and the digital phantom folder under ``$IGKG_SHARED_DATA/ibsi`` (default ``../shared/data``)."""
+    """The manual and the digital phantom folder under ``$IGKG_SHARED_DATA/ibsi`` (default ``../shared/data``).
+
+    >>> [path.name for path in default_paths()]
+    ['03_Image_features.rst', 'digital_phantom']
+    """
     root = Path(Settings.from_env().shared_data)
     return root / "ibsi" / "03_Image_features.rst", root / "ibsi" / "digital_phantom"
 
@@ -308,7 +428,14 @@ def _family_reason(family: str) -> str:
 
 
 def write_report(frame: pd.DataFrame, output: Path | None) -> str:
-    """Write the report as CSV (``.csv``) or Markdown (``.md`` or no file); returns the text."""
+    """Write the report as CSV (``.csv``) or Markdown (``.md`` or no file); returns the text.
+
+    >>> frame = pd.DataFrame({"ibsi_code": ["RNU0"], "ibsi_family": ["morph"], "ibsi_feature": ["Volume (mesh)"],
+    ...                       "aggregation": ["3D"], "pyradiomics_feature": ["original_shape_MeshVolume"], "reference": [556],
+    ...                       "tolerance": [4], "igkg_value": [556.3], "within_tolerance": [True], "reason": [""]})
+    >>> print(write_report(frame, None).splitlines()[2])
+    1 of 1 computed features within tolerance; 0 IBSI features are not computed by pyradiomics.
+    """
     if output is not None and output.suffix.lower() == ".csv":
         text = frame.to_csv(index=False)
     else:
