@@ -41,6 +41,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from .combat import ComBatModel, fit_combat
 from .design import binary_marker, design_matrix
@@ -370,7 +371,15 @@ def _rows(x: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFrame | np.
 def _cv_aucs(
     pipeline: Pipeline, x: pd.DataFrame | np.ndarray, y: np.ndarray, folds: int, repeats: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-repeat pooled out-of-fold AUC and its DeLong variance."""
+    """Per-repeat pooled out-of-fold AUC and its DeLong variance (single-threaded BLAS: the fits are
+    small, and threaded BLAS on small matrices stalls on a busy machine)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _cv_aucs_unlimited(pipeline, x, y, folds, repeats, seed)
+
+
+def _cv_aucs_unlimited(
+    pipeline: Pipeline, x: pd.DataFrame | np.ndarray, y: np.ndarray, folds: int, repeats: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     aucs = np.empty(repeats)
     variances = np.empty(repeats)

@@ -36,6 +36,7 @@ its tests with a p-value (:func:`bh_fdr`, = ``scipy.stats.false_discovery_contro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections.abc import Hashable, Iterable, Iterator
@@ -596,7 +597,29 @@ def _newton_chunked(
     tol: float,
     start: np.ndarray | None = None,
 ) -> _LogitFit:
-    """:func:`_newton` over blocks of features small enough to stay in cache (about 128k values each)."""
+    """:func:`_newton` over blocks of features small enough to stay in cache (about 128k values each),
+    with single-threaded BLAS (the products are small; threads only contend)."""
+    with _one_blas_thread():
+        return _newton_blocks(x_f, c, y, mask, max_iter, tol, start)
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # threadpoolctl comes with scikit-learn; without it, leave BLAS as it is
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _newton_blocks(
+    x_f: np.ndarray,
+    c: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    max_iter: int,
+    tol: float,
+    start: np.ndarray | None,
+) -> _LogitFit:
     step = max(16, 131_072 // max(1, x_f.shape[0]))
     if x_f.shape[1] <= step:
         return _newton(x_f, c, y, mask, max_iter, tol, start)
