@@ -16,7 +16,14 @@ __all__ = ["GeneSet", "gene_set_scores", "read_gmt"]
 
 @dataclass(frozen=True)
 class GeneSet:
-    """One gene set of a GMT file: its name, the IRI of what it is (if known) and its genes."""
+    """One gene set of a GMT file: its name, the IRI of what it is (if known) and its genes.
+
+    >>> import pathlib, tempfile
+    >>> gmt = pathlib.Path(tempfile.mkdtemp()) / "sets.gmt"
+    >>> _ = gmt.write_text("WNT\\thttp://example.org/wnt\\tA\\tB\\tC\\n")
+    >>> read_gmt(gmt)
+    [GeneSet(name='WNT', description='http://example.org/wnt', genes=('A', 'B', 'C'))]
+    """
 
     name: str
     description: str
@@ -28,6 +35,12 @@ def read_gmt(path: str | Path) -> list[GeneSet]:
     ``loaders.gmt.iter_gmt`` (so Enrichr weights are dropped the same way).
 
     :raises LoadError: a line with no genes, or a set name met twice (names the line).
+
+    >>> import pathlib, tempfile
+    >>> gmt = pathlib.Path(tempfile.mkdtemp()) / "sets.gmt"
+    >>> _ = gmt.write_text("WNT\\thttp://example.org/wnt\\tA\\tB\\tC\\n")
+    >>> [gene_set.name for gene_set in read_gmt(gmt)]
+    ['WNT']
     """
     sets: list[GeneSet] = []
     seen: set[str] = set()
@@ -48,6 +61,11 @@ def gene_set_scores(expression: pd.DataFrame, gene_sets: Sequence[GeneSet], *, m
     subject's score averages the z-scores of the member genes it has values for. Sets
     with fewer than ``min_genes`` measured genes get no score. Returns the scores and,
     per scored set, how many of its genes were measured.
+
+    >>> expression = pd.DataFrame({"A": [1.0, 2, 3], "B": [2.0, 4, 6], "C": [0.0, 1, 0]}, index=["s1", "s2", "s3"])
+    >>> scores, measured = gene_set_scores(expression, [GeneSet("WNT", "", ("A", "B", "C"))])
+    >>> scores.round(3).to_dict("list"), measured
+    ({'WNT': [-0.859, 0.385, 0.474]}, {'WNT': 3})
     """
     values = expression.to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):

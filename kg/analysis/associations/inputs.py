@@ -82,6 +82,17 @@ def read_matrix(
 
     :raises AssociationError: no matrix of that kind, or a subject measured twice (several
         ROIs or replicates, or two sources giving one value).
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> matrix, iris, graphs = read_matrix(kg, "radiomics", what="features")
+    >>> matrix.shape, list(iris)
+    ((8, 1), ['original_firstorder_Mean'])
     """
     files = kg.matrix_files(kind=kind)  # type: ignore[attr-defined]
     if not files:
@@ -120,6 +131,16 @@ def imaging_features(kg: object, *, cohort: str | None = None, traits: bool = Fa
 
     With ``traits`` the features are the semantic traits: their category rank when
     ``ordinal`` (Spearman on the order) or their category (Kruskal-Wallis).
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> list(imaging_features(kg).features.columns)
+    ['original_firstorder_Mean']
     """
     members = _in_cohort(kg, cohort)
     what = "semantic traits" if traits else "radiomic feature measurements"
@@ -172,6 +193,16 @@ def marker_targets(kg: object, names: Sequence[str], *, source: str | None = Non
     Statements of several sources are combined per subject; where they disagree the
     subject is left out for that marker and the conflict is reported (``conflicts``),
     unless ``source`` (a source key, file name or graph IRI) picks the source to use.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> marker_targets(kg, ["EGFR"]).targets["EGFR mutation status"].tolist()
+    [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     """
     statuses = marker_statuses(kg)  # type: ignore[arg-type]
     if statuses.empty:
@@ -236,7 +267,17 @@ def _says_something(status: object) -> bool:
 
 
 def expression_targets(kg: object) -> AnalysisInput:
-    """Expression matrix (subjects x genes) named by gene symbol, or by the source's id when unmapped."""
+    """Expression matrix (subjects x genes) named by gene symbol, or by the source's id when unmapped.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "expression.tsv").write_text("gene\\tP0\\tP1\\tP2\\nA\\t1\\t2\\t3\\nB\\t2\\t4\\t6\\nC\\t0\\t1\\t0\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "expression.tsv", kind="expression", layout="genes-by-samples")
+    >>> sorted(expression_targets(kg).targets.columns)   # no HGNC loaded: named by the ids as given
+    ['A', 'B', 'C']
+    """
     matrix, iris, graphs = read_matrix(kg, "expression", what="expression measurements")
     matrix = matrix.dropna(axis=1, how="all")
     target_iris = {name: (iris.get(name) or None) for name in matrix.columns}
@@ -246,7 +287,21 @@ def expression_targets(kg: object) -> AnalysisInput:
 
 
 def pathway_targets(kg: object, expression: AnalysisInput, gmt: str | None, *, min_genes: int = 3) -> AnalysisInput:
-    """Gene-set scores (mean z-score of member genes) from a GMT file or the store's gene sets."""
+    """Gene-set scores (mean z-score of member genes) from a GMT file or the store's gene sets.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "expression.tsv").write_text("gene\\tP0\\tP1\\tP2\\nA\\t1\\t2\\t3\\nB\\t2\\t4\\t6\\nC\\t0\\t1\\t0\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "expression.tsv", kind="expression", layout="genes-by-samples")
+    >>> import pathlib, tempfile
+    >>> gmt = pathlib.Path(tempfile.mkdtemp()) / "sets.gmt"
+    >>> _ = gmt.write_text("WNT\\thttp://example.org/wnt\\tA\\tB\\tC\\n")
+    >>> scores = pathway_targets(kg, expression_targets(kg), str(gmt))
+    >>> scores.targets.round(3).to_dict("list")
+    {'WNT': [-0.859, 0.385, 0.474]}
+    """
     symbol_of = {iri: name for name, iri in expression.target_iris.items() if iri}
     notes = list(expression.notes)
     iris: dict[str, str | None] = {}

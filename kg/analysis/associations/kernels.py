@@ -44,7 +44,11 @@ RESULT_COLUMNS = ["feature", "target", "method", "statistic", "effect_size", "p"
 
 @dataclass(frozen=True)
 class Method:
-    """A statistical method: its name, STATO term and what it needs of features and targets."""
+    """A statistical method: its name, STATO term and what it needs of features and targets.
+
+    >>> METHODS["mannwhitney"].target, METHODS["mannwhitney"].effect
+    ('binary', 'AUC')
+    """
 
     name: str
     label: str
@@ -415,6 +419,11 @@ def associate(
     ``method``: ``spearman`` / ``pearson`` (continuous targets), ``mannwhitney`` /
     ``pointbiserial`` (targets coded 0/1; U is that of the group coded 1, effect size its
     AUC), ``kruskal`` (features are category codes; effect size epsilon-squared H/(n-1)).
+
+    >>> x = pd.DataFrame({"f": [1.0, 2, 3, 4, 5, 6]}, index=list("abcdef"))
+    >>> y = pd.DataFrame({"t": [2.0, 1, 4, 3, 6, 5]}, index=list("abcdef"))
+    >>> associate(x, y, min_n=5).round(4).to_dict("records")
+    [{'feature': 'f', 'target': 't', 'method': 'spearman', 'statistic': 0.8286, 'effect_size': 0.8286, 'p': 0.0416, 'q': 0.0416, 'bonferroni': 0.0416, 'n': 6}]
     """
     spec, f, t, f_values, t_values, left_out, skipped = prepare(features, targets, method)
     engine = _Engine(spec, min_n=min_n, q_max=q_max, only_significant=only_significant, chunk_size=chunk_size)

@@ -55,7 +55,20 @@ def run_identifier(parameters: dict[str, object], used: Sequence[str]) -> str:
 
 def run_triples(run: AssociationRun, *, base: str | None = None) -> list[tuple[object, object, object]]:
     """The RDF of a run: its ``igkg:AnalysisRun`` activity and one ``RadiogenomicAssociation``
-    per result with q <= q_max whose feature and target have IRIs."""
+    per result with q <= q_max whose feature and target have IRIs.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> from kg.analysis.associations.run import run_analysis
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> len(run_triples(run)) > 10
+    True
+    """
     base = base or Settings.from_env().base
     node = mint(base, "analysis-run", run.run_id)
     method = METHODS[str(run.parameters["method"])]
@@ -108,7 +121,20 @@ def run_triples(run: AssociationRun, *, base: str | None = None) -> list[tuple[o
 def result_table(run: AssociationRun) -> pd.DataFrame | None:
     """Every result of a run as one table for the data plane (``None`` when nothing was tested):
     a ``subject`` key ``<feature>\t<target>`` per test, the result columns as computed (columns
-    with no value at all are left out)."""
+    with no value at all are left out).
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> from kg.analysis.associations.run import run_analysis
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> list(result_table(run).columns)[:3]
+    ['subject', 'feature', 'target']
+    """
     results = run.results
     if results.empty:
         return None
@@ -122,6 +148,19 @@ def read_results(kg: object, run_id: str) -> pd.DataFrame:
     """The complete result table of a stored run, from the data plane (as ``result_table`` wrote it).
 
     :raises AssociationError: the store holds no result table for that run.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> from kg.analysis.associations.run import run_analysis
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> _ = write_run(kg, run)
+    >>> read_results(kg, run.run_id)[["feature", "p"]].values.tolist()
+    [['original_firstorder_Mean', 0.028...]]
     """
     key = f"associations/{run_id}"
     files = [f for f in kg.matrix_files(kind=RESULTS_KIND) if f.source_key == key]  # type: ignore[attr-defined]
@@ -140,6 +179,18 @@ def write_run(kg: object, run: AssociationRun) -> object:
 
     The same parameters over the same input graphs give the same run id and the same
     triples, so re-running is a no-op; other parameters give another run, beside it.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> from kg.analysis.associations.run import run_analysis
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> write_run(kg, run).triples > 0
+    True
     """
     triples = run_triples(run)
     table = result_table(run)

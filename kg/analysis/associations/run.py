@@ -20,7 +20,11 @@ __all__ = ["default_method", "run_analysis"]
 
 
 def default_method(kind: str, *, traits: bool = False) -> str:
-    """The method used when none is given: Mann-Whitney for markers, Spearman otherwise."""
+    """The method used when none is given: Mann-Whitney for markers, Spearman otherwise.
+
+    >>> default_method("marker"), default_method("genes")
+    ('mannwhitney', 'spearman')
+    """
     return "mannwhitney" if kind == "marker" else "spearman"
 
 
@@ -49,6 +53,22 @@ def run_analysis(
     with ``scheduler`` (or ``IGKG_DASK_SCHEDULER``), on that dask.distributed cluster: the same
     tiles, so exactly the same numbers; BH-FDR over all tests. ``only_significant`` without a
     scheduler takes the engine's one-pass path (p-values only for pairs that can pass).
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> from kg.analysis.associations.run import run_analysis
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> run.results[["statistic", "effect_size", "p", "n"]].values.tolist()   # U, AUC, exact p (2/70)
+    [[0.0, 0.0, 0.028571428571428..., 8.0]]
+    >>> run_analysis(kg)
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.AssociationError: give exactly one of --marker, --genes or --pathways
     """
     chosen = [bool(markers), bool(genes), bool(pathways)]
     if sum(chosen) != 1:
