@@ -4,7 +4,7 @@ The graph gets one ``igkg:Variant`` node per kept variant (``loaders._variants``
 rsID, else minted from build, chromosome, position and alleles) and one ``igkg:Subject`` per sample;
 the dosages (count of the effect allele, PLINK 2's ALT) go to the data plane as a ``genotypes``
 matrix in the by-variable layout (variable = variant id, subjects = subject IRIs), streamed in
-blocks of ``--block-size`` variants. Never one triple per genotype.
+blocks of ``-o block_size=...`` variants. Never one triple per genotype.
 
 Options (all kinds): ``sample_id`` (``iid`` default: the IID is the subject id, so a feature table
 keyed by IID joins; ``fid``; ``fid_iid``: ``FID_IID``), ``build`` (GRCh37/GRCh38 when the file does
@@ -77,7 +77,7 @@ def _error(error: GenotypeError) -> LoadError:
 def _parse(kind: str, path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     rule = str(context.option("sample_id", "iid"))
     if rule not in SAMPLE_RULES:
-        raise LoadError(path, f"--sample-id must be one of {', '.join(SAMPLE_RULES)}, not {rule!r}", field="sample_id")
+        raise LoadError(path, f"option sample_id must be one of {', '.join(SAMPLE_RULES)}, not {rule!r}", field="sample_id")
     reader_options = {name: context.option(name) for name in _READER_OPTIONS[kind] if context.option(name) is not None}
     try:
         source = open_genotypes(path, kind=kind, **reader_options)
@@ -89,8 +89,8 @@ def _parse(kind: str, path: Path, context: LoadContext, report: LoadReport) -> I
         except ValueError as error:
             raise LoadError(path, str(error), field="build") from None
         if source.build and context.option("build") and normalise_build(context.option("build")) != source.build:
-            raise LoadError(path, f"the file states build {source.build} but --build {context.option('build')} was given",
-                            field="build", hint="drop --build or fix the file header")
+            raise LoadError(path, f"the file states build {source.build} but build={context.option('build')} was given",
+                            field="build", hint="drop -o build=... or fix the file header")
         for note in source.notes:
             report.note(note)
         for row in source.rejected.itertuples(index=False):
@@ -101,7 +101,7 @@ def _parse(kind: str, path: Path, context: LoadContext, report: LoadReport) -> I
         for position, identifier in enumerate(ids):
             if identifier in seen:
                 raise LoadError(path, f"subject id {identifier!r} appears twice (samples {seen[identifier] + 1} and {position + 1})",
-                                record=identifier, field="sample_id", hint="use --sample-id fid_iid")
+                                record=identifier, field="sample_id", hint="use -o sample_id=fid_iid")
             seen[identifier] = position
         triples: list[Triple] = []
         subjects = [subject(context, identifier, triples) for identifier in ids]
@@ -145,7 +145,7 @@ def _genes(path: Path, context: LoadContext, report: LoadReport, variants: Any, 
     except GenotypeError as error:
         raise _error(error) from None
     except BuildMismatchError as error:
-        raise LoadError(path, str(error), field="build", hint="give --build or gene ranges of the same build") from None
+        raise LoadError(path, str(error), field="build", hint="give -o build=GRCh37 (or GRCh38) or gene ranges of the same build") from None
     resolver = resolver_for(context, report)
     node_of = dict(zip(variants["id"].astype(str), nodes, strict=True))
     genes: dict[str, Any] = {}

@@ -6,9 +6,9 @@ The file is tab-separated (gzip or not) with the GWAS-SSF columns ``chromosome``
 ``neg_log_10_p_value``) and optional ``variant_id``, ``rsid``, ``n``; ``#NA`` or ``NA`` is missing.
 Its metadata sit beside it in ``<file>-meta.yaml`` (GWAS-SSF's sidecar): ``gwas_id``,
 ``trait_description``, ``ontology_mapping`` (EFO ids or IRIs), ``genome_assembly``,
-``pubmed_id`` (or ``--trait``, ``--trait-label``, ``--build``, ``--pmid`` options, which win).
+``pubmed_id`` (or ``-o trait=...``, ``-o trait_label=...``, ``-o build=...``, ``-o pmid=...`` options, which win).
 
-Only rows with p <= ``--p-max`` (default 5e-8, genome-wide significance) become
+Only rows with p <= ``-o p_max=...`` (default 5e-8, genome-wide significance) become
 ``igkg:VariantTraitAssociation`` nodes (trait -> variant with beta, se, p, eaf, n, effect allele,
 build on the variant), radiogenomic when the trait is imaging-derived (as for ``gwas-catalog``);
 a summary-statistics file has millions of rows and the graph holds hits, not every test.
@@ -62,7 +62,7 @@ def _trait_iri(text: str, path: Path) -> URIRef:
     match = re.match(r"^(EFO|MONDO|HP|GO|OBA|NCIT|Orphanet)[_:](\w+)$", text)
     if not match:
         raise LoadError(path, f"trait {text!r} is neither an IRI nor an EFO/MONDO/HP id",
-                        field="ontology_mapping", hint="give --trait http://www.ebi.ac.uk/efo/EFO_xxxxxxx")
+                        field="ontology_mapping", hint="give -o trait=http://www.ebi.ac.uk/efo/EFO_xxxxxxx")
     prefix, local = match.groups()
     return URIRef((EFO if prefix in ("EFO", "Orphanet") else OBO) + f"{prefix}_{local}")
 
@@ -85,7 +85,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     trait_text = context.option("trait") or _first(meta.get("ontology_mapping"))
     if not trait_text:
         raise LoadError(path, "no trait: the metadata file has no ontology_mapping",
-                        hint=f"give --trait EFO_xxxxxxx or write {path.name}-meta.yaml")
+                        hint=f"give -o trait=EFO_xxxxxxx or write {path.name}-meta.yaml")
     trait = _trait_iri(trait_text, path)
     label = context.option("trait_label") or _first(meta.get("trait_description")) or ""
     try:
@@ -162,7 +162,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
 
 LOADER = Loader(
     kind="gwas-ssf",
-    description="GWAS summary statistics in GWAS-SSF (chromosome, base_pair_location, effect_allele, ..., p_value) with -meta.yaml: hits with p <= --p-max as variant-trait associations",
+    description="GWAS summary statistics in GWAS-SSF (chromosome, base_pair_location, effect_allele, ..., p_value) with -meta.yaml: hits with p <= p_max (-o p_max=..., default 5e-8) as variant-trait associations",
     parse=parse,
     patterns=("gcst*.tsv", "gcst*.tsv.gz", "*.h.tsv.gz"),
     version="1",

@@ -1,7 +1,7 @@
 """Kind ``pgen``: PLINK 2 genotypes (``.pgen`` + ``.pvar`` + ``.psam``; give the ``.pgen``).
 
 Variant nodes, subjects and streamed dosages as ``loaders._genotype_load`` describes; the effect
-allele is the ``.pvar`` ALT allele. Multi-allelic sites: ``--on-multiallelic error|skip``.
+allele is the ``.pvar`` ALT allele. Multi-allelic sites: ``-o on_multiallelic=error|skip``.
 """
 
 from __future__ import annotations

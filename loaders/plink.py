@@ -1,8 +1,8 @@
 """Kind ``plink``: PLINK 1 binary genotypes (``.bed`` + ``.bim`` + ``.fam``; give the ``.bed``).
 
 Variant nodes, subjects and streamed dosages as ``loaders._genotype_load`` describes; the effect
-allele is ``.bim`` column 5 (A1). Options: see ``_genotype_load`` (``--sample-id``, ``--build``,
-``--gene-ranges``, ``--window`` ...).
+allele is ``.bim`` column 5 (A1). Options: see ``_genotype_load`` (``-o sample_id=...``, ``-o build=...``,
+``-o gene_ranges=...``, ``-o window=...`` ...).
 """
 
 from __future__ import annotations

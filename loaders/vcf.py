@@ -1,7 +1,7 @@
-"""Kind ``vcf``: VCF/BCF genotypes, bgzipped or not; dosages from ``GT`` (default) or ``DS`` (``--field DS``).
+"""Kind ``vcf``: VCF/BCF genotypes, bgzipped or not; dosages from ``GT`` (default) or ``DS`` (``-o field=DS``).
 
 Variant nodes, subjects and streamed dosages as ``loaders._genotype_load`` describes; the effect
-allele is ALT. Sample names are FID and IID unless ``--id-delim`` splits them.
+allele is ALT. Sample names are FID and IID unless ``-o id_delim=...`` splits them.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Inputs, all from the store: the phenotypes are the ``radiomics`` matrix (feature
 the genotypes the one ``genotypes`` matrix (dosages of the effect allele, by variant, subjects =
 subject IRIs), the covariates the named variables of the ``clinical`` matrices (or, for tables loaded
 with values in the graph only, the subjects' ``igkg:ClinicalObservation`` values). Subjects join by
-subject IRI, so a feature table keyed by IID meets genotypes loaded with the default ``--sample-id iid``.
+subject IRI, so a feature table keyed by IID meets genotypes loaded with the default ``-o sample_id=iid``.
 
 Model and test per feature and variant: OLS ``feature ~ 1 + covariates + dosage`` on the subjects with
 that feature and every covariate (``n``), t-test of the dosage coefficient (df = n - k - 1); exact
@@ -196,7 +196,7 @@ def _covariates(kg: Any, names: tuple[str, ...]) -> tuple[pd.DataFrame | None, l
     missing = [n for n in names if n not in found.columns]
     if missing:
         raise GwasRunError(f"covariate(s) {', '.join(missing)} not in any clinical table of the store; "
-                           "load the covariate file (igkg load covariates.txt --kind clinical --id-column IID --sep ' ')")
+                           "load the covariate file (igkg load covariates.txt --kind clinical --id-column IID -o sep=' ')")
     return found[list(names)].apply(pd.to_numeric, errors="coerce"), graphs
 
 
