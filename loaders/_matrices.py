@@ -56,7 +56,7 @@ class MatrixBuffer:
         self.convert = convert
         self.with_roi = with_roi
         self.what = what
-        self.chunk = max(64, _CELLS_PER_CHUNK // max(1, len(self.names)))
+        self.chunk = max(16, _CELLS_PER_CHUNK // max(1, len(self.names)))
         self._subjects: list[str] = []
         self._rois: list[str | None] = []
         self._lines: list[int | None] = []

@@ -361,13 +361,13 @@ def _genes_by_samples(
         gene, keep = genes.gene(identifier, line)
         if not keep:
             continue
-        if context.columnar:
-            matrix.add(_matrix_name(genes, identifier, gene), str(gene) if gene is not None else None,
-                       [cells[i] for i in subjects], line)
         for index, (sample, subject) in (subjects.items() if context.values_in_graph else ()):
             value = _number(cells[index], path, line, header[index])
             if value is not None:
                 yield from _measurement(context, path, sample, subject, identifier, gene, value)
+        if context.columnar:
+            matrix.add(_matrix_name(genes, identifier, gene), str(gene) if gene is not None else None,
+                       [cells[i] for i in subjects], line)
         if gene is not None:
             yield gene, RDF.type, IGKG.Gene
     matrix.close(report)

@@ -10,6 +10,7 @@ any failure. So the graph and its files are committed together or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -214,6 +215,9 @@ class MatrixSession:
                 sink.writer.abort()
             except Exception as exc:  # noqa: BLE001 - abort is best effort; recovery finishes it
                 logger.warning("could not abort a matrix of %s: %s", self.source_key, exc)
+        for folder in (self.plane.root / ".staging", self.plane.root):  # a folder left empty goes too
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def distribution_triples(graph: str, records: Iterable[MatrixFile], *, generated_by: str | None = None) -> list[tuple[Any, Any, Any]]:
