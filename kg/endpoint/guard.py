@@ -23,6 +23,7 @@ kg.core.errors.QueryRefused: SERVICE <http://169.254.169.254/> is not allowed by
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -40,7 +41,7 @@ a query nested too deeply for the parser is refused (400) instead of crashing a 
 
 _INLINE_BRACKETS = 12  # below this many brackets the parse cannot hit the default recursion limit
 _FRAMES_PER_LEVEL = 60
-_STACK_BYTES = 256 * 1024 * 1024
+_STACK_BYTES = 64 * 1024 * 1024  # depth 400 needs about 16 MiB
 _deep_lock = threading.Lock()
 
 
@@ -199,7 +200,12 @@ def _parse(parse: Callable[[str], Any], text: str) -> Any:
             outcome["error"] = exc
 
     # The recursion limit is per process: raise it for the parse, under a lock, and restore it.
+    # The garbage collector is paused meanwhile (after a collection here): objects bound to
+    # this thread, such as pyoxigraph results in a reference cycle, must not be freed there.
     with _deep_lock:
+        gc.collect()
+        collecting = gc.isenabled()
+        gc.disable()
         previous = sys.getrecursionlimit()
         sys.setrecursionlimit(max(previous, 1000 + _FRAMES_PER_LEVEL * min(brackets, MAX_NESTING)))
         size = threading.stack_size()
@@ -211,6 +217,8 @@ def _parse(parse: Callable[[str], Any], text: str) -> Any:
             threading.stack_size(size)
         thread.join()
         sys.setrecursionlimit(previous)
+        if collecting:
+            gc.enable()
     error = outcome.get("error")
     if isinstance(error, RecursionError):
         raise QuerySyntaxError(
