@@ -67,7 +67,7 @@ _REMOVE_CHUNK = 20_000
 """Quads deleted per step when a graph is removed (each step is short, so Ctrl-C acts between them)."""
 _OPEN_BUDGET = 3.0
 """Seconds an opening store spends deleting hidden leftovers; the rest goes at later writes."""
-_LOAD_CHUNK = 200_000
+_LOAD_CHUNK = 100_000
 """Quads parsed and written per step of a native RDF load (Ctrl-C acts between steps)."""
 _DROP_BUDGET = 2.0
 """Seconds ``drop`` spends deleting the dropped graph before returning (it is hidden at once)."""
