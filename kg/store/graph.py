@@ -755,10 +755,14 @@ class KnowledgeGraph:
                 session,
                 since=clock,
             )
-        except BaseException:
+        except BaseException as exc:
             if session is not None:
                 session.abort()
             self._discard_uncommitted(graph)
+            if isinstance(exc, OSError) and not isinstance(exc, StoreError) and not getattr(exc, "filename", None):
+                # e.g. Oxigraph's bare "No such file or directory (os error 2)": say which files
+                where = self.location or "memory"
+                raise StoreError(f"loading {source} into the store at {where} failed: {exc}") from exc
             raise
         for record in matrices:
             report.note(f"{record.kind} matrix {record.name!r}: {record.rows} x {record.columns} -> {record.path}")
