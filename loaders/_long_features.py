@@ -153,7 +153,7 @@ def parse_long(
         triples: list[Triple] = []
         subject_id = row.cells[columns.subject].strip()
         if not subject_id:
-            raise LoadError(path, "empty subject id", line=row.line, field=columns.subject)
+            raise LoadError(path, "empty subject id", line=row.line, field=columns.subject, hint="every row names its subject")
         written = row.cells[columns.feature].strip()
         if written not in features:
             resolved = resolve_feature(written) if written else None

@@ -230,7 +230,7 @@ def subject_rows(
     for row in rows:
         written = row.cells[id_column].strip()
         if not written:
-            raise LoadError(path, "empty subject id", line=row.line, field=id_column or None)
+            raise LoadError(path, "empty subject id", line=row.line, field=id_column or None, hint="every row names its subject")
         subject_id = normalise(written) if normalise else written
         if subject_id in seen:
             raise LoadError(

@@ -186,7 +186,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                 triples.append((node, IGKG.cohort, model.cohort(context, cohort, triples)))
         yield from triples
     if columns is None:
-        raise LoadError(path, "no associations in the table", line=1)
+        raise LoadError(path, "no associations in the table", line=1, hint="give a table with one association per row")
 
 
 def _target(context: LoadContext, resolver: object, report: LoadReport, text: str, triples: list[Triple]) -> URIRef | None:

@@ -128,7 +128,7 @@ def _pick(header: list[str], context: LoadContext, option: str, field: str, path
     given = context.option(option)
     if given:
         if given not in header:
-            raise LoadError(path, f"no column {given!r} (option {option}); columns: {', '.join(header[:12])} ...", line=1)
+            raise LoadError(path, f"no column {given!r} (option {option}); columns: {', '.join(header[:12])} ...", line=1, hint=f"check --{option.replace('_', '-')}")
         return str(given)
     stripped = {h.strip(): h for h in header}
     for name in _DEFAULTS[field]:
@@ -144,7 +144,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     rows = _rows(path, context, delimiter, skip)
     first = next(rows, None)
     if first is None:
-        raise LoadError(path, "no data rows", hint="a clinical table has a header and one row per subject")
+        raise LoadError(path, "no data rows", line=skip + 1, hint="a clinical table has a header and one row per subject")
     header = list(first.cells)
     id_column = _pick(header, context, "id_column", "id", path)
     if id_column is None:
@@ -158,7 +158,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         stage_columns = tuple(c.strip() for c in str(stage_option).split(","))
         missing = [c for c in stage_columns if c not in header]
         if missing:
-            raise LoadError(path, f"no stage column(s) {missing}", line=1)
+            raise LoadError(path, f"no stage column(s) {missing}", line=1, hint="check --stage-columns")
     else:
         stage_columns = next((group for group in _STAGE_DEFAULT if all(c in header for c in group)), ())
     marker_option = context.option("marker_columns")
@@ -166,7 +166,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         marker_columns = [c.strip() for c in str(marker_option).split(",")]
         unknown = [c for c in marker_columns if c not in header]
         if unknown:
-            raise LoadError(path, f"no marker column(s) {unknown}", line=1)
+            raise LoadError(path, f"no marker column(s) {unknown}", line=1, hint="check --marker-columns")
     else:
         marker_columns = [c for c in header if model.marker_gene_symbol(c)]
     report.note(

@@ -232,7 +232,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     records = _records(path, context, delimiter_for(path, context.option("sep")))
     first = next(records, None)
     if first is None:
-        raise LoadError(path, "the file is empty", line=1)
+        raise LoadError(path, "the file is empty", line=1, hint="expected a header row of sample (or gene) ids")
     header_line, header = first
     header = [h.strip() for h in header]
     id_index = _column_index(header, context.option("id_column"), path, "id_column") if context.option("id_column") else 0
@@ -243,7 +243,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     for _ in range(header_rows - 1):
         extra = next(records, None)
         if extra is None:
-            raise LoadError(path, f"expected {header_rows} header rows", line=header_line + 1)
+            raise LoadError(path, f"expected {header_rows} header rows", line=header_line + 1, hint="check --header-rows")
         label = extra[1][id_index].strip() if len(extra[1]) > id_index else ""
         report.note(f"header row {extra[0]} ({label or 'unnamed'}) holds sample annotations; not loaded")
     shared: list[Triple] = []
@@ -284,7 +284,7 @@ def _column_index(header: list[str], name: str, path: Path, option: str) -> int:
         return header.index(name)
     if name.isdigit() and 1 <= int(name) <= len(header):
         return int(name) - 1
-    raise LoadError(path, f"no column {name!r} (option {option}); columns: {', '.join(header[:8])} ...", line=1)
+    raise LoadError(path, f"no column {name!r} (option {option}); columns: {', '.join(header[:8])} ...", line=1, hint=f"check --{option.replace('_', '-')}")
 
 
 def _sample_subjects(
@@ -352,7 +352,7 @@ def _genes_by_samples(
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise LoadError(path, f"{len(cells)} cells but the header has {len(header)} columns", line=line)
+            raise LoadError(path, f"{len(cells)} cells but the header has {len(header)} columns", line=line, hint="check the separator and quoting of this line")
         report.records_read += 1
         identifier = cells[id_index].strip()
         if not identifier:
@@ -394,7 +394,7 @@ def _samples_by_genes(
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise LoadError(path, f"{len(cells)} cells but the header has {len(header)} columns", line=line)
+            raise LoadError(path, f"{len(cells)} cells but the header has {len(header)} columns", line=line, hint="check the separator and quoting of this line")
         report.records_read += 1
         sample = cells[id_index].strip()
         if sample in seen_samples:

@@ -90,7 +90,7 @@ def read_gene_info(path: Path, context: LoadContext | None = None, report: LoadR
         gene_id = row["GeneID"].strip()
         if not gene_id.isdigit():
             if report is None:
-                raise LoadError(path, f"GeneID {gene_id!r} is not a number", line=lineno, field="GeneID")
+                raise LoadError(path, f"GeneID {gene_id!r} is not a number", line=lineno, field="GeneID", hint="GeneID holds NCBI Gene ids")
             report.reject(f"GeneID {gene_id!r} is not a number", line=lineno, field="GeneID")
             continue
         hgnc = ensembl = None

@@ -173,7 +173,7 @@ def _rows(path: Path, context: LoadContext | None) -> Iterator[_Row]:
 
 def _reject(report: LoadReport | None, path: Path, reason: str, line: int, field: str) -> None:
     if report is None:
-        raise LoadError(path, reason, line=line, field=field)
+        raise LoadError(path, reason, line=line, field=field, hint="fix or remove this row")
     report.reject(reason, line=line, field=field)
 
 

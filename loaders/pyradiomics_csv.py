@@ -116,7 +116,7 @@ def _integer(path: Path, row: TableRow, column: str | None) -> int | None:
     try:
         return int(float(text))
     except ValueError:
-        raise LoadError(path, f"{text!r} is not an integer label", line=row.line, field=column) from None
+        raise LoadError(path, f"{text!r} is not an integer label", line=row.line, field=column, hint="label columns hold integers") from None
 
 
 def _complete_classes() -> dict[str, set[str]]:
@@ -188,7 +188,7 @@ def _read_cases(path: Path, context: LoadContext, report: LoadReport) -> list[Ba
         image, mask = row.cells["Image"].strip(), row.cells["Mask"].strip()
         for column, text in (("Image", image), ("Mask", mask)):
             if not text:
-                raise LoadError(path, f"empty {column} path", line=row.line, field=column)
+                raise LoadError(path, f"empty {column} path", line=row.line, field=column, hint="every case names its image and mask")
         label = _integer(path, row, label_column)
         label_channel = _integer(path, row, label_channel_column)
         key = (image, mask, label, label_channel)
@@ -200,7 +200,7 @@ def _read_cases(path: Path, context: LoadContext, report: LoadReport) -> list[Ba
         seen[key] = row.line
         subject_id = row.cells[id_column].strip() if id_column else ""
         if id_column and not subject_id:
-            raise LoadError(path, "empty subject id", line=row.line, field=id_column)
+            raise LoadError(path, "empty subject id", line=row.line, field=id_column, hint="every row names its subject")
         case = BatchCase(
             line=row.line,
             subject=subject_id or image_stem(Path(image.replace("\\", "/"))),
@@ -228,7 +228,7 @@ def _read_cases(path: Path, context: LoadContext, report: LoadReport) -> list[Ba
             case.features[name] = value
         cases.append(case)
     if not cases:
-        raise LoadError(path, "the batch output has a header but no cases", line=2)
+        raise LoadError(path, "the batch output has a header but no cases", line=2, hint="a cut file? run the extraction again")
     return cases
 
 

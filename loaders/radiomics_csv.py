@@ -77,7 +77,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     rows = iter_table(path, context, delimiter=delimiter_for(path))
     first = next(rows, None)
     if first is None:
-        raise LoadError(path, "the table has a header but no rows", line=2)
+        raise LoadError(path, "the table has a header but no rows", line=2, hint="a cut download? get the file again")
     headers = list(first.cells)
     layout = str(context.option("layout") or "auto").lower()
     if layout not in ("auto", "wide", "long"):

@@ -196,7 +196,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     rows = iter_table(path, context, delimiter=delimiter_for(path), ragged=False)
     first = next(rows, None)
     if first is None:
-        raise LoadError(path, "the table has a header but no rows", line=2)
+        raise LoadError(path, "the table has a header but no rows", line=2, hint="a cut download? get the file again")
     headers = list(first.cells)
     id_column = _subject_column(headers, context.option("id_column"), path)
     columns: dict[str, str] = {}
