@@ -377,6 +377,12 @@ def iter_table(
         if header is None:
             header = [h.strip() for h in row]
             header_at = line
+            seen_names: set[str] = set()
+            for name in header:
+                if name and name in seen_names:
+                    raise LoadError(path, f"the column {name!r} appears twice in the header", line=line, field=name,
+                                    hint="each column (feature, gene, variable) needs its own name; rename or drop the repeat")
+                seen_names.add(name)
             missing = [c for c in required if c not in header]
             if missing:
                 shown = ", ".join(header[:8]) + (" ..." if len(header) > 8 else "")

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from kg.endpoint.columnar import columnar_answer
 from kg.endpoint.errors import error_response
 from kg.endpoint.formats import choose, prefers_html
 from kg.endpoint.served_store import PAGE_LANE, SparqlService
@@ -121,6 +122,9 @@ def pages_router(service: SparqlService, *, endpoint_path: str = "/sparql") -> A
             values = {k: v for k, v in request.query_params.items() if k != "format"}
             text = _render(query, values)
             accept = request.headers.get("accept")
+            joined = await columnar_answer(service, query, values, format, accept, PAGE_LANE)
+            if joined is not None:  # values of sources loaded --values columnar, from the data plane
+                return joined
             if format is None and (not accept or prefers_html(accept) or "application/json" in accept):
                 format = "json"  # noqa: A001
             answer = await service.run(

@@ -337,13 +337,22 @@ class KnowledgeGraph:
             frame = frame[frame["kind"] == kind]
         if cohort is not None and len(frame):
             graphs = self.query(
-                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s igkg:inCohort ?c } "
-                "OPTIONAL { ?c rdfs:label ?label } FILTER(STR(?c) = ?cohort || STR(?label) = ?cohort) }",
-                {"cohort": cohort},
+                "SELECT DISTINCT ?g ?c ?label WHERE { GRAPH ?g { ?s igkg:inCohort ?c } OPTIONAL { ?c rdfs:label ?label } }"
             )
             assert isinstance(graphs, pd.DataFrame)
-            frame = frame[frame["graph"].isin(set(graphs["g"]))]
+            chosen = graphs[(graphs["c"] == cohort) | (graphs["label"] == cohort)] if len(graphs) else graphs
+            frame = frame[frame["graph"].isin(set(chosen["g"]))]
         return records_from_frame(frame)
+
+    def matrix_graphs(self, kind: str | None = None) -> dict[str, str]:
+        """Matrix file path -> the source graph it belongs to (of ``kind`` when given)."""
+        from kg.store.matrices import MATRIX_FILES_QUERY
+
+        frame = self.query(MATRIX_FILES_QUERY)
+        assert isinstance(frame, pd.DataFrame)
+        if kind is not None:
+            frame = frame[frame["kind"] == kind]
+        return dict(zip(frame["path"].astype(str), frame["graph"].astype(str), strict=True))
 
     def matrix(
         self,
@@ -532,6 +541,9 @@ class KnowledgeGraph:
         """Run the named query ``name`` (``queries/<name>.rq``) with typed, engine-bound parameters.
 
         A thin wrapper over ``self.query`` (so every backend gets it); see ``kg.query.named``.
+        A query that reads measured values (``subjects_by_feature_and_marker``) also takes the
+        values of sources loaded ``--values columnar`` from the data plane
+        (``kg.store.columnar_queries``).
 
         :raises UnknownQuery: no such query, or a parameter it does not declare.
 
@@ -539,8 +551,10 @@ class KnowledgeGraph:
         True
         """
         from kg.query.named import run_named_query
+        from kg.store.columnar_queries import answer
 
-        return run_named_query(self, name, params)
+        joined = answer(self, name, params)
+        return joined if joined is not None else run_named_query(self, name, params)
 
     def to_networkx(self, construct: str | None = None, bindings: Mapping[str, Any] | None = None) -> Any:
         """A typed ``networkx.MultiDiGraph`` of the whole graph or of a CONSTRUCT query's result.

@@ -23,7 +23,6 @@ from kg.core.iris import mint
 from kg.core.namespaces import CATALOG_GRAPH
 from kg.core.settings import Settings
 from kg.dataplane import DataPlaneError
-from kg.store.catalog import graph_iri
 from loaders import marker_gene_symbol, marker_value
 from loaders.gmt import collection_name, standard_iri
 
@@ -120,7 +119,8 @@ def read_matrix(
     for file in files:
         for name, iri in plane.column_map(file).items():
             iris.setdefault(name, iri)
-    graphs = sorted({graph_iri(f.source_key, f.version) for f in files})
+    owner = kg.matrix_graphs(kind=kind)  # type: ignore[attr-defined]
+    graphs = sorted({owner[f.path] for f in files if f.path in owner})
     frame.columns = [str(c) for c in frame.columns]
     frame.columns.name = None
     return frame, iris, graphs
