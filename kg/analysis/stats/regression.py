@@ -199,11 +199,24 @@ def _model_text(lhs: str, rhs: str, design: Design) -> str:
     return f"{lhs} ~ {rhs}" + "".join(f" + {t}" for t in terms)
 
 
+class _Notes:
+    """A note per pair, stored as codes into a short list of texts (``""`` = no note)."""
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.codes = np.zeros(shape, dtype=np.int32)
+        self.levels: list[str] = [""]
+
+    def __setitem__(self, index: object, text: str) -> None:
+        if text not in self.levels:
+            self.levels.append(text)
+        self.codes[index] = self.levels.index(text)
+
+
 def _frame(
     feature_names: pd.Index,
     target_names: pd.Index,
     columns: dict[str, np.ndarray],
-    notes: np.ndarray,
+    notes: _Notes,
     model: str,
     test: str,
     order: list[str],
@@ -219,8 +232,9 @@ def _frame(
     }
     for name, arr in columns.items():
         out[name] = arr.ravel()
-    note_codes, note_levels = pd.factorize(notes.ravel())
-    out["note"] = pd.Categorical.from_codes(note_codes, categories=pd.Index(note_levels, dtype=object))
+    out["note"] = pd.Categorical.from_codes(
+        notes.codes.ravel(), categories=pd.Index(notes.levels, dtype=object)
+    )
     out["model"] = pd.Categorical.from_codes(np.zeros(nt * nf, dtype=int), categories=[model])
     out["test"] = pd.Categorical.from_codes(np.zeros(nt * nf, dtype=int), categories=[test])
     frame = pd.DataFrame(out)
@@ -313,46 +327,49 @@ def linear_association(
     shape = (nt, nf)
     beta, se, tstat, df, p = (np.full(shape, np.nan) for _ in range(5))
     n = np.zeros(shape, dtype="int64")
-    notes = np.full(shape, "", dtype=object)
+    notes = _Notes(shape)
     intercept = np.ones((len(blocks.subjects), 1))
     x_all = np.hstack([intercept, blocks.covariates])
-    for rows, f_cols, t_cols in _block_pairs(~np.isnan(fv), ~np.isnan(tv), blocks.covariate_ok):
-        n_rows = int(rows.sum())
-        n[np.ix_(t_cols, f_cols)] = n_rows
-        basis = _basis(x_all[rows])
-        dof = n_rows - basis.shape[1] - 1
-        if dof < 1:
-            notes[np.ix_(t_cols, f_cols)] = (
-                f"too few subjects (n={n_rows}) for {basis.shape[1] + 1} parameters"
-            )
-            continue
-        fy = _take(fv, rows, f_cols)
-        ry = _residualise(fy, basis)
-        syy = np.einsum("ij,ij->j", ry, ry)
-        y_scale = fy.var(axis=0) * n_rows
-        for chunk in _target_chunks(t_cols, len(f_cols)):
-            tx = _take(tv, rows, chunk)
-            rx = _residualise(tx, basis)
-            sxx = np.einsum("ij,ij->j", rx, rx)
-            x_scale = tx.var(axis=0) * n_rows
-            sxy = rx.T @ ry
-            with np.errstate(divide="ignore", invalid="ignore"):
-                b = sxy / sxx[:, None]
-                rss = np.maximum(syy[None, :] - b * sxy, 0.0)
-                s = np.sqrt(rss / dof / sxx[:, None])
-                tt = b / s
-            bad_t = sxx <= 1e-12 * np.maximum(x_scale, np.finfo(float).tiny)
-            bad_f = syy <= 1e-24 * np.maximum(y_scale, np.finfo(float).tiny)
-            b[bad_t, :] = s[bad_t, :] = tt[bad_t, :] = np.nan
-            tt[:, bad_f] = np.nan
-            ix = np.ix_(chunk, f_cols)
-            beta[ix], se[ix], tstat[ix] = b, s, tt
-            df[ix] = dof
-            p[ix] = 2.0 * special.stdtr(dof, -np.abs(tt))
-            if bad_t.any():
-                notes[np.ix_(chunk[bad_t], f_cols)] = "target constant after adjusting for the covariates"
-            if bad_f.any():
-                notes[np.ix_(chunk, f_cols[bad_f])] = "feature constant after adjusting for the covariates"
+    with _blas_threads(len(fv), nf, nt):
+        for rows, f_cols, t_cols in _block_pairs(~np.isnan(fv), ~np.isnan(tv), blocks.covariate_ok):
+            n_rows = int(rows.sum())
+            n[np.ix_(t_cols, f_cols)] = n_rows
+            basis = _basis(x_all[rows])
+            dof = n_rows - basis.shape[1] - 1
+            if dof < 1:
+                notes[np.ix_(t_cols, f_cols)] = (
+                    f"too few subjects (n={n_rows}) for {basis.shape[1] + 1} parameters"
+                )
+                continue
+            fy = _take(fv, rows, f_cols)
+            ry = _residualise(fy, basis)
+            syy = np.einsum("ij,ij->j", ry, ry)
+            y_scale = fy.var(axis=0) * n_rows
+            for chunk in _target_chunks(t_cols, len(f_cols)):
+                tx = _take(tv, rows, chunk)
+                rx = _residualise(tx, basis)
+                sxx = np.einsum("ij,ij->j", rx, rx)
+                x_scale = tx.var(axis=0) * n_rows
+                sxy = rx.T @ ry
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    b = sxy / sxx[:, None]
+                    rss = np.maximum(syy[None, :] - b * sxy, 0.0)
+                    s = np.sqrt(rss / dof / sxx[:, None])
+                    tt = b / s
+                bad_t = sxx <= 1e-12 * np.maximum(x_scale, np.finfo(float).tiny)
+                bad_f = syy <= 1e-24 * np.maximum(y_scale, np.finfo(float).tiny)
+                b[bad_t, :] = s[bad_t, :] = tt[bad_t, :] = np.nan
+                tt[:, bad_f] = np.nan
+                ix = np.ix_(chunk, f_cols)
+                beta[ix], se[ix], tstat[ix] = b, s, tt
+                df[ix] = dof
+                p[ix] = 2.0 * special.stdtr(dof, -np.abs(tt))
+                if bad_t.any():
+                    notes[np.ix_(chunk[bad_t], f_cols)] = "target constant after adjusting for the covariates"
+                if bad_f.any():
+                    notes[np.ix_(chunk, f_cols[bad_f])] = (
+                        "feature constant after adjusting for the covariates"
+                    )
     model = "OLS: " + _model_text("feature", "target", blocks.design)
     test = "two-sided t-test of the target coefficient (df = n - covariate rank - 2); q: Benjamini-Hochberg over the table"
     logger.info("linear association: %d features x %d targets, %d subjects", nf, nt, len(blocks.subjects))
@@ -402,42 +419,43 @@ def partial_spearman(
     shape = (nt, nf)
     r, tstat, df, p = (np.full(shape, np.nan) for _ in range(4))
     n = np.zeros(shape, dtype="int64")
-    notes = np.full(shape, "", dtype=object)
-    for rows, f_cols, t_cols in _block_pairs(~np.isnan(fv), ~np.isnan(tv), blocks.covariate_ok):
-        n_rows = int(rows.sum())
-        n[np.ix_(t_cols, f_cols)] = n_rows
-        basis = _basis(np.hstack([np.ones((n_rows, 1)), _rank(blocks.covariates[rows])]))
-        dof = n_rows - 1 - basis.shape[1]  # n - 2 - k, k = covariate columns not constant here
-        if dof < 1:
-            notes[np.ix_(t_cols, f_cols)] = f"too few subjects (n={n_rows}) for {k} covariate columns"
-            continue
-        ry = _residualise(_rank(_take(fv, rows, f_cols)), basis)
-        syy = np.einsum("ij,ij->j", ry, ry)
-        for chunk in _target_chunks(t_cols, len(f_cols)):
-            rx = _residualise(_rank(_take(tv, rows, chunk)), basis)
-            sxx = np.einsum("ij,ij->j", rx, rx)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rr = np.clip((rx.T @ ry) / np.sqrt(sxx[:, None] * syy[None, :]), -1.0, 1.0)
-                tt = rr * np.sqrt(dof / (1.0 - rr**2))
-            const_t = sxx <= 1e-20 * n_rows**3
-            const_f = syy <= 1e-20 * n_rows**3
-            rr[const_t, :] = np.nan
-            rr[:, const_f] = np.nan
-            tt[np.isnan(rr)] = np.nan
-            ix = np.ix_(chunk, f_cols)
-            r[ix], tstat[ix] = rr, tt
-            df[ix] = dof
-            pp = 2.0 * special.stdtr(dof, -np.abs(tt))
-            pp[np.isclose(rr**2, 1.0)] = 0.0
-            p[ix] = pp
-            if const_t.any():
-                notes[np.ix_(chunk[const_t], f_cols)] = (
-                    "target ranks constant after adjusting for the covariates"
-                )
-            if const_f.any():
-                notes[np.ix_(chunk, f_cols[const_f])] = (
-                    "feature ranks constant after adjusting for the covariates"
-                )
+    notes = _Notes(shape)
+    with _blas_threads(len(fv), nf, nt):
+        for rows, f_cols, t_cols in _block_pairs(~np.isnan(fv), ~np.isnan(tv), blocks.covariate_ok):
+            n_rows = int(rows.sum())
+            n[np.ix_(t_cols, f_cols)] = n_rows
+            basis = _basis(np.hstack([np.ones((n_rows, 1)), _rank(blocks.covariates[rows])]))
+            dof = n_rows - 1 - basis.shape[1]  # n - 2 - k, k = covariate columns not constant here
+            if dof < 1:
+                notes[np.ix_(t_cols, f_cols)] = f"too few subjects (n={n_rows}) for {k} covariate columns"
+                continue
+            ry = _residualise(_rank(_take(fv, rows, f_cols)), basis)
+            syy = np.einsum("ij,ij->j", ry, ry)
+            for chunk in _target_chunks(t_cols, len(f_cols)):
+                rx = _residualise(_rank(_take(tv, rows, chunk)), basis)
+                sxx = np.einsum("ij,ij->j", rx, rx)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rr = np.clip((rx.T @ ry) / np.sqrt(sxx[:, None] * syy[None, :]), -1.0, 1.0)
+                    tt = rr * np.sqrt(dof / (1.0 - rr**2))
+                const_t = sxx <= 1e-20 * n_rows**3
+                const_f = syy <= 1e-20 * n_rows**3
+                rr[const_t, :] = np.nan
+                rr[:, const_f] = np.nan
+                tt[np.isnan(rr)] = np.nan
+                ix = np.ix_(chunk, f_cols)
+                r[ix], tstat[ix] = rr, tt
+                df[ix] = dof
+                pp = 2.0 * special.stdtr(dof, -np.abs(tt))
+                pp[np.isclose(rr**2, 1.0)] = 0.0
+                p[ix] = pp
+                if const_t.any():
+                    notes[np.ix_(chunk[const_t], f_cols)] = (
+                        "target ranks constant after adjusting for the covariates"
+                    )
+                if const_f.any():
+                    notes[np.ix_(chunk, f_cols[const_f])] = (
+                        "feature ranks constant after adjusting for the covariates"
+                    )
     model = "Spearman partial correlation: rank(feature), rank(target) | " + (
         " + ".join(blocks.design.term_names) if blocks.design.terms else "(no covariates)"
     )
@@ -603,6 +621,16 @@ def _newton_chunked(
         return _newton_blocks(x_f, c, y, mask, max_iter, tol, start)
 
 
+def _blas_threads(
+    n_subjects: int, n_features: int, n_targets: int
+) -> contextlib.AbstractContextManager[object]:
+    """One BLAS thread unless the feature x target product is large enough (> 2 GFlop) to gain from
+    more: small products are memory-bound, and threaded BLAS on them stalls on a busy machine."""
+    if 2.0 * n_subjects * n_features * n_targets > 2e9:
+        return contextlib.nullcontext()
+    return _one_blas_thread()
+
+
 def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
     try:
         from threadpoolctl import threadpool_limits
@@ -693,7 +721,7 @@ def logistic_association(
     n_pos = np.zeros(shape, dtype="int64")
     converged = np.zeros(shape, dtype=bool)
     iterations = np.zeros(shape, dtype="int64")
-    notes = np.full(shape, "", dtype=object)
+    notes = _Notes(shape)
     cov_all = blocks.covariates
     for j in range(nt):
         base = blocks.covariate_ok & ~np.isnan(yv[:, j])
