@@ -29,6 +29,7 @@ __all__ = [
     "cut_short",
     "find_subject_column",
     "finite_number",
+    "first_long_line",
     "iter_lines",
     "iter_records",
     "iter_table",
@@ -130,8 +131,26 @@ def open_text(path: Path, context: LoadContext | None = None) -> IO[bytes]:
     return _open_binary(path, context.progress if context else None)
 
 
-MAX_LINE_BYTES = 16 * 1024 * 1024
-"""The longest line a text reader accepts (16 MiB); a longer one is a ``LoadError`` naming it."""
+MAX_LINE_BYTES = 8 * 1024 * 1024
+"""The longest line a text reader accepts (8 MiB); a longer one is a ``LoadError`` naming it.
+Below Oxigraph's 16 MiB line buffer, so no value read from a line overflows the N-Triples spool."""
+
+
+def first_long_line(data: bytes, max_bytes: int = MAX_LINE_BYTES) -> int | None:
+    """The number of the first line of ``data`` longer than ``max_bytes``, else ``None`` (no copies made).
+
+    >>> first_long_line(b"ab\\ncdef\\ng", 3), first_long_line(b"ab\\ncd", 3)
+    (2, None)
+    """
+    start, line = 0, 1
+    while True:
+        end = data.find(b"\n", start)
+        stop = len(data) if end < 0 else end
+        if stop - start > max_bytes:
+            return line
+        if end < 0:
+            return None
+        start, line = end + 1, line + 1
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from kg.core.errors import LoadError
 from kg.core.namespaces import MESHV
 from loaders._mesh import Descriptor, descriptor_triples, hierarchy_triples, index_owners, mesh_year
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import open_text
+from loaders._tables import MAX_LINE_BYTES, open_text
 from loaders._xml import xml_error
 
 __all__ = ["LOADER", "read_descriptors"]
@@ -60,6 +60,12 @@ def read_descriptors(path: Path, context: LoadContext | None, report: LoadReport
                 report.reject(f"DescriptorUI {ui!r} is not a MeSH descriptor id", record=ui or None, field="DescriptorUI")
                 element.clear()
                 continue
+            for text in element.itertext():
+                if len(text) > MAX_LINE_BYTES:
+                    raise LoadError(
+                        path, f"a text of {len(text) // (1024 * 1024)} MiB in this descriptor", record=ui,
+                        hint="the record is corrupt; get NLM's file again",
+                    )
             descriptor = Descriptor(
                 ui=ui,
                 name=(element.findtext("DescriptorName/String") or "").strip(),

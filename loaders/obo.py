@@ -39,7 +39,7 @@ from rdflib import BNode, Literal, URIRef
 from kg.core.errors import LoadError
 from kg.core.namespaces import IGKG, MEDGEN, OBO, OBOINOWL, OWL, RDF, RDFS, SKOS, expand
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import open_text
+from loaders._tables import MAX_LINE_BYTES, first_long_line, open_text
 
 __all__ = ["CROSSWALK_PREFIXES", "LOADER", "RELATIONS", "term_iri"]
 
@@ -161,6 +161,10 @@ def _load(path: Path, context: LoadContext, report: LoadReport | None = None):  
         line = sum(c.count(b"\n") for c in chunks) + 1
         raise LoadError(path, f"file is truncated or not a valid archive ({exc})", line=line, hint="download the file again") from None
     data = b"".join(chunks)
+    long_line = first_long_line(data)
+    if long_line is not None:
+        raise LoadError(path, f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", line=long_line,
+                        hint="the line is corrupt or the file is not OBO; check the file and --kind")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

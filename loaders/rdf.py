@@ -37,7 +37,7 @@ _SUFFIXES: dict[str, ox.RdfFormat] = {
 
 
 _LINE_FORMATS = (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS, ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3)
-"""Syntaxes whose lines a reader may bound (``loaders._tables.limit_lines``): no legitimate line nears 16 MiB."""
+"""Syntaxes whose lines a reader may bound (``loaders._tables.limit_lines``): no legitimate line nears 8 MiB."""
 
 
 def rdf_format(path: Path) -> ox.RdfFormat:

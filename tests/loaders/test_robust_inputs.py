@@ -18,6 +18,7 @@ import pytest
 
 from kg import KnowledgeGraph
 from kg.core.errors import LoadError
+from loaders._tables import MAX_LINE_BYTES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -78,7 +79,32 @@ def test_a_50_mb_line_is_a_one_line_error_naming_file_and_line(kg: KnowledgeGrap
         handle.write("X" * BIG + "\t1\n")
         handle.writelines(head[header_lines + 1 :])
     message = _refused_in_one_line(kg, path, kind)
-    assert f"line {len(before) + 1}: line longer than 16 MiB" in message
+    assert f"line {len(before) + 1}: line longer than {MAX_LINE_BYTES >> 20} MiB" in message
+
+
+@pytest.mark.slow
+def test_a_50_mb_line_in_obo_umls_reactome_and_a_50_mb_mesh_name(kg: KnowledgeGraph, tmp_path: Path) -> None:
+    big = "X" * BIG
+    obo = tmp_path / "long.obo"
+    obo.write_text(f"format-version: 1.2\nontology: x\n\n[Term]\nid: X:1\nname: {big}\n", encoding="utf-8")
+    assert "line 6: line longer than" in _refused_in_one_line(kg, obo, "obo")
+    meta = tmp_path / "META"
+    meta.mkdir()
+    (meta / "MRCONSO.RRF").write_text(f"C0000005|ENG|P|L1|PF|S1|Y|A1||M1|D1|MSH|MH|D012711|{big}|0|N||\n", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"MRCONSO\.RRF, line 1: line longer than"):
+        kg.load(meta, kind="umls")
+    reactome = tmp_path / "reactome"
+    reactome.mkdir()
+    (reactome / "ReactomePathways.txt").write_text(f"R-HSA-1\t{big}\tHomo sapiens\n", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"ReactomePathways\.txt, line 1: line longer than"):
+        kg.load(reactome, kind="reactome", species="Homo sapiens")
+    mesh = tmp_path / "desc2099.xml"
+    mesh.write_text(
+        "<DescriptorRecordSet>\n<DescriptorRecord><DescriptorUI>D000001</DescriptorUI>"
+        f"<DescriptorName><String>{big}</String></DescriptorName></DescriptorRecord>\n</DescriptorRecordSet>\n",
+        encoding="utf-8",
+    )
+    assert "record D000001: a text of 50 MiB" in _refused_in_one_line(kg, mesh, "mesh-xml")
 
 
 def test_a_field_beyond_the_csv_limit_is_a_one_line_error(kg: KnowledgeGraph, tmp_path: Path) -> None:
