@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kg.cli import associate, gwas, ibsi, matrix, query, reason, serve, store
+from kg.cli import associate, gwas, ibsi, matrix, plot, query, reason, serve, store
 from kg.cli.common import CliState
 
 __all__ = ["app", "main"]
@@ -52,6 +52,7 @@ app.command(name="serve", help="Serve the store over HTTP: SPARQL 1.1 at /sparql
 app.command(name="ibsi-report", help="IBSI conformance: features of the IBSI digital phantom vs the manual's reference values.")(ibsi.ibsi_report)
 app.command(name="associate", help="Test every imaging feature against a marker, every gene or every pathway; store results with q <= --q-max.")(associate.associate)
 app.command(name="gwas", help="Imaging GWAS: every imaging feature against every variant (OLS feature ~ dosage + covariates); hits with p <= --p-max into the graph.")(gwas.gwas)
+app.command(name="plot", help="Plot a run's volcano or heatmap, or a feature by marker status (box), to PNG or SVG.")(plot.plot)
 app.command(name="reason", help="Classify the ontology (HermiT via owlready2) and materialise inferences into the graph inferences/owlready2.")(reason.reason)
 
 

@@ -48,11 +48,10 @@ def open_graph(ctx: typer.Context, *, read_only: bool = False) -> KnowledgeGraph
     return open_store(store_option(ctx), read_only=read_only)
 
 
-def print_frame(frame: pd.DataFrame, fmt: str) -> None:
-    """Print a DataFrame as a table, CSV, TSV or JSON records on standard output."""
-    import pandas as pd
-    from rich.table import Table
-
+def print_frame(frame: pd.DataFrame, fmt: str, *, max_rows: int | None = 25) -> None:
+    """Print a DataFrame on standard output: CSV, TSV or JSON records (complete), or a table
+    fitted to the terminal's width (``kg.views.tables``: CURIEs, labels, 3 significant digits,
+    at most ``max_rows`` rows with a note of what is not shown)."""
     from kg.core.errors import IgkgError
 
     if fmt == "csv":
@@ -62,12 +61,9 @@ def print_frame(frame: pd.DataFrame, fmt: str) -> None:
     elif fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", indent=2, force_ascii=False) + "\n")
     elif fmt == "table":
-        table = Table(show_lines=False)
-        for column in frame.columns:
-            table.add_column(str(column), overflow="fold")
-        for row in frame.itertuples(index=False):
-            table.add_row(*("" if pd.isna(v) else str(v) for v in row))
-        out.print(table)
-        out.print(f"{len(frame)} row(s)")
+        from kg.views.tables import print_table
+
+        print_table(frame, console=out, max_rows=max_rows)
+        out.print(f"{len(frame)} row(s)", highlight=False)
     else:
         raise IgkgError(f"unknown --format {fmt!r}; one of table, csv, tsv, json")

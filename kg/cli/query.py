@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from kg.cli.common import fail, open_graph, print_frame
+from kg.cli.common import fail, open_graph, out, print_frame
 
 __all__ = ["query"]
 
 
 def query(
     ctx: typer.Context,
-    source: Annotated[Optional[str], typer.Argument(help="A .rq file, or '-' for standard input.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv or json.")] = "table",
-    name: Annotated[Optional[str], typer.Option("--name", "-n", help="Run the named query NAME (see --list).")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Named-query parameter KEY=VALUE (repeatable).")] = None,
+    source: Annotated[str | None, typer.Argument(help="A .rq file, or '-' for standard input.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="table (the default on a terminal: fitted to its width, CURIEs, labels), csv (the default otherwise), tsv or json; csv, tsv and json are complete."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Run the named query NAME (see --list).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Named-query parameter KEY=VALUE (repeatable).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the named queries, one per line, name first.")] = False,
 ) -> None:
     """Run a SPARQL query from a file or standard input ('-'), or a named query (--name, --list)."""
@@ -51,7 +54,7 @@ def query(
         if isinstance(result, bool):
             sys.stdout.write(("true" if result else "false") + "\n")
         elif isinstance(result, pd.DataFrame):
-            print_frame(result, fmt)
+            print_frame(result, fmt or ("table" if out.is_terminal else "csv"), max_rows=50)
         else:
             sys.stdout.write(result.serialize(format="turtle"))
     except (IgkgError, OSError) as exc:
