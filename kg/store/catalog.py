@@ -23,6 +23,7 @@ from kg.core.version import __version__
 __all__ = [
     "CATALOG_GRAPH",
     "CATALOG_QUERY",
+    "PENDING_GRAPH",
     "SOURCE_VERSIONS_QUERY",
     "SourceVersion",
     "clear_pending",
@@ -77,11 +78,16 @@ SOURCE_VERSIONS_QUERY = f"""SELECT ?g ?key ?fingerprint ?input ?lookups ?path ?f
 digests, path digest, size); ``KnowledgeGraph.load`` keeps those of one source key."""
 
 
+PENDING_GRAPH = GRAPH_BASE + "pending"
+"""The graph of igkg's pending-load marks (hidden from every query, like a load in progress)."""
+
+
 def mark_pending(graph: str, started: str) -> str:
     """The update recording that an igkg load is writing ``graph`` (removed by the catalog switch).
 
     A graph with this marker and no catalog record is what an interrupted load left behind,
-    and only such graphs are removed by recovery.
+    and only such graphs are removed by recovery. The marks live in their own graph
+    (``PENDING_GRAPH``), which no query's dataset includes.
 
     >>> import pyoxigraph as ox
     >>> store = ox.Store()
@@ -90,7 +96,7 @@ def mark_pending(graph: str, started: str) -> str:
     ['urn:example:g']
     """
     return (
-        f"INSERT DATA {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> ; "
+        f"INSERT DATA {{ GRAPH <{PENDING_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> ; "
         f"<{PROV.startedAtTime}> {nt(_lit(started, XSD.dateTime))} }} }}"
     )
 
@@ -106,9 +112,9 @@ def clear_pending(graph: str) -> str:
     []
     """
     return (
-        f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> ; "
+        f"DELETE WHERE {{ GRAPH <{PENDING_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> ; "
         f"<{PROV.startedAtTime}> ?started }} }} ;\n"
-        f"DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> }} }}"
+        f"DELETE WHERE {{ GRAPH <{PENDING_GRAPH}> {{ <{graph}> a <{IGKG.PendingLoad}> }} }}"
     )
 
 
@@ -119,7 +125,7 @@ def pending_graphs_query() -> str:
     >>> list(ox.Store().query(pending_graphs_query()))
     []
     """
-    return f"SELECT DISTINCT ?g WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?g a <{IGKG.PendingLoad}> }} }}"
+    return f"SELECT DISTINCT ?g WHERE {{ GRAPH <{PENDING_GRAPH}> {{ ?g a <{IGKG.PendingLoad}> }} }}"
 
 
 def delete_record(graph: str) -> str:

@@ -45,6 +45,7 @@ from kg.query.binding import bind_values
 from kg.query.results import solutions_to_dataframe, triples_to_graph
 from kg.store.catalog import (
     CATALOG_QUERY,
+    PENDING_GRAPH,
     SOURCE_VERSIONS_QUERY,
     SourceVersion,
     clear_pending,
@@ -63,7 +64,7 @@ __all__ = ["KnowledgeGraph", "Stats"]
 
 logger = logging.getLogger(__name__)
 
-_REMOVE_CHUNK = 20_000
+_REMOVE_CHUNK = 5_000
 """Quads deleted per step when a graph is removed (each step is short, so Ctrl-C acts between them)."""
 _OPEN_BUDGET = 3.0
 """Seconds an opening store spends deleting hidden leftovers; the rest goes at later writes."""
@@ -514,7 +515,7 @@ class KnowledgeGraph:
         cached = getattr(self, "_data_graph_cache", None)
         if cached is not None:
             return cached
-        hidden = {CATALOG_GRAPH, *self._pending_graphs()}
+        hidden = {CATALOG_GRAPH, PENDING_GRAPH, *self._pending_graphs()}
         nodes: list[Any] = []
         for graph in self._store.named_graphs():
             if isinstance(graph, ox.NamedNode) and graph.value in hidden:

@@ -27,6 +27,14 @@ def igkg(*args: str, store: Path, stdin: str | None = None, check: bool = True) 
     return result
 
 
+def write_triples(path: Path, count: int) -> Path:
+    """A plain N-Triples file of ``count`` distinct triples (big enough to interrupt a load of it)."""
+    with path.open("w") as out:
+        for i in range(count):
+            out.write(f'<http://example.org/s{i // 10}> <http://example.org/p{i % 10}> "value {i}" .\n')
+    return path
+
+
 def test_load_query_stats_export_drop(tmp_path: Path) -> None:
     store = tmp_path / "store"
     loaded = igkg("load", str(GOOD), store=store)
@@ -64,10 +72,7 @@ def test_sigkill_during_a_load_leaves_the_store_as_it_was(tmp_path: Path) -> Non
     store = tmp_path / "store"
     igkg("load", str(GOOD), store=store)
     before = igkg("stats", "--format", "json", store=store).stdout
-    big = tmp_path / "big.nt"
-    with big.open("w") as out:
-        for i in range(1_500_000):
-            out.write(f'<http://example.org/s{i}> <http://example.org/p{i % 7}> "value {i}" .\n')
+    big = write_triples(tmp_path / "big.nt", 1_500_000)
     env = {**os.environ, "IGKG_STORE": str(store)}
     for delay in (0.5, 2.0):
         process = subprocess.Popen([sys.executable, "-m", "kg.cli", "load", str(big)], env=env)
@@ -76,3 +81,36 @@ def test_sigkill_during_a_load_leaves_the_store_as_it_was(tmp_path: Path) -> Non
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         assert igkg("stats", "--format", "json", store=store).stdout == before
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_2m_triple_load_and_drop_of_it_take_seconds(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) on a 2M-triple RDF load acts within seconds and leaves the store as it was;
+    dropping such a source returns within seconds and hides it at once (issue 12 item 15)."""
+    store = tmp_path / "store"
+    igkg("load", str(GOOD), store=store)
+    before = igkg("stats", "--format", "json", store=store).stdout
+    big = write_triples(tmp_path / "big.nt", 2_000_000)
+    env = {**os.environ, "IGKG_STORE": str(store)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "load", str(big)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(8)
+    assert process.poll() is None, "the load finished before Ctrl-C; make the file bigger"
+    pressed = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert time.monotonic() - pressed < 10
+    assert process.returncode != 0
+    assert igkg("stats", "--format", "json", store=store).stdout == before
+
+    loaded = igkg("load", str(big), store=store)
+    assert "2000000 triples" in loaded.stdout
+    started = time.monotonic()
+    igkg("stats", "--format", "json", store=store)
+    overhead = time.monotonic() - started  # a new process: imports, opening the store, a query
+    started = time.monotonic()
+    dropped = igkg("drop", big.name, store=store)
+    assert time.monotonic() - started < overhead + 10  # one catalog update + 2 s of deletion (it was 82 s)
+    assert "2000000 triples" in dropped.stdout
+    assert igkg("stats", "--format", "json", store=store).stdout == before
