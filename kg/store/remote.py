@@ -48,6 +48,7 @@ import logging
 import os
 import re
 import time
+import urllib.parse
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -64,7 +65,7 @@ from kg.query.results import triples_to_graph
 from kg.store.graph import KnowledgeGraph
 from kg.store.spool import iter_chunks
 
-__all__ = ["RemoteKnowledgeGraph", "RemoteStore", "RemoteTriples"]
+__all__ = ["RemoteKnowledgeGraph", "RemoteStore", "RemoteTriples", "sparql_protocol_transport"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,16 @@ class _ChallengeAuth(httpx.Auth):
 
 
 class RemoteTriples:
-    """The triples of a remote CONSTRUCT/DESCRIBE, shaped like ``pyoxigraph.QueryTriples``."""
+    """The triples of a remote CONSTRUCT/DESCRIBE, shaped like ``pyoxigraph.QueryTriples``.
+
+    >>> import pyoxigraph as ox
+    >>> server = ox.Store()
+    >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+    >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+    >>> triples = remote.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=["urn:example:g"])
+    >>> len(triples)
+    1
+    """
 
     def __init__(self, triples: list[ox.Triple]) -> None:
         self._triples = triples
@@ -120,7 +130,15 @@ class RemoteTriples:
         return len(self._triples)
 
     def serialize(self, output: Any = None, format: ox.RdfFormat | None = None) -> bytes | None:
-        """Write the triples like ``QueryTriples.serialize`` (bytes when ``output`` is None)."""
+        """Write the triples like ``QueryTriples.serialize`` (bytes when ``output`` is None).
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=["urn:example:g"]).serialize()
+        b'<urn:example:a> <urn:example:b> <urn:example:c> .\\n'
+        """
         return ox.serialize(self._triples, output, format or ox.RdfFormat.N_TRIPLES)
 
 
@@ -130,9 +148,16 @@ class RemoteStore:
     ``location`` is ``sparql+http://host:port/path`` (or ``sparql+https://``, or a plain
     ``http(s)://`` URL). Updates go to the same URL unless ``IGKG_STORE_UPDATE_URL``
     names another (Fuseki ``/ds/update``, GraphDB ``/repositories/<id>/statements``).
+
+    >>> import pyoxigraph as ox
+    >>> server = ox.Store()
+    >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+    >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+    >>> remote.url, len(server)
+    ('http://example.org/sparql', 1)
     """
 
-    def __init__(self, location: str, settings: Settings | None = None) -> None:
+    def __init__(self, location: str, settings: Settings | None = None, *, transport: httpx.BaseTransport | None = None) -> None:
         settings = settings or Settings.from_env()
         self.url = self.endpoint_url(location)
         self.update_url = settings.store_update_url or self.url
@@ -152,13 +177,22 @@ class RemoteStore:
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
+            transport=transport,
         )
         self.server = ""
         """The ``Server`` header of the last response (``Virtuoso/07.20 ...``), for quirks."""
 
     @staticmethod
     def endpoint_url(location: str) -> str:
-        """The HTTP(S) URL of a ``sparql+http(s)://`` store location."""
+        """The HTTP(S) URL of a ``sparql+http(s)://`` store location.
+
+        >>> RemoteStore.endpoint_url("sparql+https://example.org/sparql")
+        'https://example.org/sparql'
+        >>> RemoteStore.endpoint_url("./igkg-data")
+        Traceback (most recent call last):
+        ...
+        kg.core.errors.ConfigError: not a SPARQL endpoint location: './igkg-data' (use sparql+http://host:port/sparql)
+        """
         for scheme in ("sparql+http://", "sparql+https://"):
             if location.startswith(scheme):
                 return location[len("sparql+") :]
@@ -168,7 +202,14 @@ class RemoteStore:
 
     # ------------------------------------------------------------------ HTTP
     def close(self) -> None:
-        """Close the HTTP connections."""
+        """Close the HTTP connections.
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.close()
+        """
         self._client.close()
 
     def _post(self, url: str, data: Mapping[str, Any], accept: str | None, *, what: str) -> httpx.Response:
@@ -232,6 +273,17 @@ class RemoteStore:
 
         The text is checked locally first (a ``SyntaxError`` names the position), so a
         typo never reaches the server.
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> bool(remote.query("ASK { GRAPH ?g { ?s ?p ?o } }", named_graphs=["urn:example:g"]))
+        True
+        >>> remote.query("SELECT WHERE")
+        Traceback (most recent call last):
+        ...
+        SyntaxError: ...
         """
         text = with_prefixes(query, prefixes)
         if base_iri:
@@ -276,7 +328,15 @@ class RemoteStore:
         return params
 
     def catalogued(self) -> list[str]:
-        """The graphs the igkg catalog lists (the dataset of every query in ``catalog`` mode)."""
+        """The graphs the igkg catalog lists (the dataset of every query in ``catalog`` mode).
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.catalogued()   # urn:example:g was not loaded by igkg
+        []
+        """
         rows = self.query(
             f"SELECT DISTINCT ?g WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?g a <{IGKG.SourceGraph}> }} }}",
             named_graphs=[CATALOG_GRAPH],
@@ -292,7 +352,16 @@ class RemoteStore:
 
     # ------------------------------------------------------------------ updates
     def update(self, update: str, *, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None) -> None:
-        """Run SPARQL 1.1 Update on the server (checked locally for syntax first)."""
+        """Run SPARQL 1.1 Update on the server (checked locally for syntax first).
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.update("CLEAR ALL")
+        >>> len(server)
+        0
+        """
         text = with_prefixes(update, prefixes)
         if base_iri:
             text = f"BASE <{base_iri}>\n{text}"
@@ -311,7 +380,16 @@ class RemoteStore:
         base_iri: str | None = None,
         to_graph: ox.NamedNode | None = None,
     ) -> None:
-        """Parse an RDF file locally and ``INSERT DATA`` it into ``to_graph`` in bounded chunks."""
+        """Parse an RDF file locally and ``INSERT DATA`` it into ``to_graph`` in bounded chunks.
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.bulk_load(b'<urn:example:x> <urn:example:y> "1" .', ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("urn:example:h"))
+        >>> len(server)
+        2
+        """
         if to_graph is None or not isinstance(to_graph, ox.NamedNode):
             raise StoreError("a remote load needs a named target graph")
         if path is not None:
@@ -321,7 +399,17 @@ class RemoteStore:
             self._insert(_triples(ox.parse(input, format, base_iri=base_iri)), to_graph.value)
 
     def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
-        """Insert quads (named graphs only) in bounded chunks, one graph at a time."""
+        """Insert quads (named graphs only) in bounded chunks, one graph at a time.
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> q = ox.Quad(ox.NamedNode("urn:example:x"), ox.NamedNode("urn:example:y"), ox.Literal("z"), ox.NamedNode("urn:example:h"))
+        >>> remote.bulk_extend([q])
+        >>> len(server)
+        2
+        """
         for graph, group in itertools.groupby(quads, key=lambda q: q.graph_name):
             if not isinstance(graph, ox.NamedNode):
                 raise StoreError("a remote load writes named graphs only")
@@ -349,23 +437,55 @@ class RemoteStore:
 
     # ------------------------------------------------------------------ graphs
     def named_graphs(self) -> Iterator[ox.NamedNode]:
-        """Every named graph on the server (not only igkg's)."""
+        """Every named graph on the server (not only igkg's).
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> [graph.value for graph in remote.named_graphs()]
+        ['urn:example:g']
+        """
         response = self._post(self.url, {"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"}, _XML, what="query")
         for row in ox.parse_query_results(response.content, ox.QueryResultsFormat.XML):
             if isinstance(row["g"], ox.NamedNode):
                 yield row["g"]
 
     def contains_named_graph(self, graph: ox.NamedNode) -> bool:
-        """Whether the server holds any triple in ``graph``."""
+        """Whether the server holds any triple in ``graph``.
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.contains_named_graph(ox.NamedNode("urn:example:g")), remote.contains_named_graph(ox.NamedNode("urn:example:none"))
+        (True, False)
+        """
         result = self.query("ASK { GRAPH ?g { ?s ?p ?o } }", named_graphs=[graph])
         return bool(result)
 
     def remove_graph(self, graph: ox.NamedNode) -> None:
-        """Drop one named graph."""
+        """Drop one named graph.
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.remove_graph(ox.NamedNode("urn:example:g"))
+        >>> len(server)
+        0
+        """
         self._update(f"DROP SILENT GRAPH <{_iri(graph)}>")
 
     def flush(self) -> None:
-        """Nothing to flush: every request is committed by the server."""
+        """Nothing to flush: every request is committed by the server.
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.flush()
+        """
 
     def dump(
         self,
@@ -375,7 +495,15 @@ class RemoteStore:
         from_graph: ox.NamedNode | None = None,
         prefixes: Mapping[str, str] | None = None,
     ) -> bytes | None:
-        """Write one graph, or every catalogued graph plus the catalog, like ``Store.dump``."""
+        """Write one graph, or every catalogued graph plus the catalog, like ``Store.dump``.
+
+        >>> import pyoxigraph as ox
+        >>> server = ox.Store()
+        >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(server))
+        >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> remote.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode("urn:example:g"))
+        b'<urn:example:a> <urn:example:b> <urn:example:c> .\\n'
+        """
         fmt = format or ox.RdfFormat.N_QUADS
         graphs = [_iri(from_graph)] if from_graph is not None else self.catalogued() + [CATALOG_GRAPH]
         if fmt.supports_datasets:
@@ -407,23 +535,53 @@ class RemoteKnowledgeGraph(KnowledgeGraph):
     ``location`` is ``sparql+http://host:port/sparql`` (or ``sparql+https://``). Graphs
     left by an interrupted load are not removed on open (another client may be loading);
     they are invisible to queries and ``recover()`` removes them.
+
+    >>> kg = RemoteKnowledgeGraph("sparql+http://example.org/sparql", transport=sparql_protocol_transport())
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "facts.nt"
+    >>> _ = path.write_text('<urn:example:a> <urn:example:b> "1" .\\n')
+    >>> report = kg.load(path)      # parsed here, sent as INSERT DATA, then the catalog switch
+    >>> kg.query('ASK { <urn:example:a> <urn:example:b> "1" }')
+    True
     """
 
-    def __init__(self, location: str, *, read_only: bool = False) -> None:
-        super().__init__(location, read_only=read_only, backend=RemoteStore(str(location)))
+    def __init__(self, location: str, *, read_only: bool = False, transport: httpx.BaseTransport | None = None) -> None:
+        """Connect to the server at ``location``; ``transport`` replaces the network (see ``RemoteStore``)."""
+        super().__init__(location, read_only=read_only, backend=RemoteStore(str(location), transport=transport))
 
     @property
     def store(self) -> RemoteStore:  # type: ignore[override]
-        """The ``RemoteStore`` (the pyoxigraph ``Store`` methods igkg uses, over HTTP)."""
+        """The ``RemoteStore`` (the pyoxigraph ``Store`` methods igkg uses, over HTTP).
+
+        >>> kg = RemoteKnowledgeGraph("sparql+http://example.org/sparql", transport=sparql_protocol_transport())
+        >>> type(kg.store).__name__
+        'RemoteStore'
+        """
         return super().store  # type: ignore[return-value]
 
     @property
     def dataset(self) -> Dataset:
-        """Not offered remotely: use ``query``/``sparql`` (rdflib's SPARQLStore can wrap the URL)."""
+        """Not offered remotely: use ``query``/``sparql`` (rdflib's SPARQLStore can wrap the URL).
+
+        >>> kg = RemoteKnowledgeGraph("sparql+http://example.org/sparql", transport=sparql_protocol_transport())
+        >>> kg.dataset
+        Traceback (most recent call last):
+        ...
+        kg.core.errors.StoreError: the rdflib Dataset view exists only on the embedded store; use query() or sparql()
+        """
         raise StoreError("the rdflib Dataset view exists only on the embedded store; use query() or sparql()")
 
     def sparql(self, sparql: str, bindings: Mapping[str, Any] | None = None) -> Result:
-        """Run SPARQL and return an rdflib ``Result`` (bindings by a VALUES clause)."""
+        """Run SPARQL and return an rdflib ``Result`` (bindings by a VALUES clause).
+
+        >>> kg = RemoteKnowledgeGraph("sparql+http://example.org/sparql", transport=sparql_protocol_transport())
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "facts.nt"
+        >>> _ = path.write_text('<urn:example:a> <urn:example:b> "1" .\\n')
+        >>> report = kg.load(path)      # parsed here, sent as INSERT DATA, then the catalog switch
+        >>> [str(row.o) for row in kg.sparql("SELECT ?o WHERE { ?s ?p ?o }")]
+        ['1']
+        """
         result = self.raw_query(sparql, bindings)
         if isinstance(result, RemoteTriples):
             wrapped = Result("CONSTRUCT")
@@ -431,6 +589,46 @@ class RemoteKnowledgeGraph(KnowledgeGraph):
             return wrapped
         data = result.serialize(format=ox.QueryResultsFormat.XML)
         return Result.parse(io.BytesIO(data), format="xml")
+
+
+def sparql_protocol_transport(store: ox.Store | None = None) -> httpx.MockTransport:
+    """An in-process SPARQL 1.1 Protocol server over a pyoxigraph store, as an httpx transport.
+
+    ``RemoteStore(url, transport=...)`` then talks to ``store`` instead of the network: for
+    examples and tests of the remote backend without a server. Queries (form ``query`` with
+    ``default-graph-uri`` / ``named-graph-uri``) answer SPARQL XML results or N-Triples;
+    updates (form ``update``) answer 204; a syntax error answers 400.
+
+    >>> import pyoxigraph as ox
+    >>> store = ox.Store()
+    >>> remote = RemoteStore("sparql+http://example.org/sparql", transport=sparql_protocol_transport(store))
+    >>> remote.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> 1 } }")
+    >>> len(store)
+    1
+    """
+    store = store if store is not None else ox.Store()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        form = urllib.parse.parse_qs(request.content.decode("utf-8"))
+        try:
+            if "update" in form:
+                store.update(form["update"][0])
+                return httpx.Response(204)
+            default = [ox.NamedNode(g) for g in form.get("default-graph-uri", [])]
+            named = [ox.NamedNode(g) for g in form.get("named-graph-uri", [])]
+            dataset: dict[str, Any] = {}
+            if default or named:
+                dataset = {"default_graph": default or [], "named_graphs": named or None}
+            result = store.query(form["query"][0], **dataset)
+        except SyntaxError as exc:
+            return httpx.Response(400, text=str(exc))
+        if isinstance(result, ox.QueryTriples):
+            body = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
+            return httpx.Response(200, content=body, headers={"Content-Type": "application/n-triples"})
+        body = result.serialize(format=ox.QueryResultsFormat.XML) or b""
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/sparql-results+xml"})
+
+    return httpx.MockTransport(handle)
 
 
 # ---------------------------------------------------------------------- helpers
