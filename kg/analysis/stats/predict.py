@@ -113,6 +113,12 @@ class UnivariateFilter(TransformerMixin, BaseEstimator):
     ``method``: ``"anova"`` (F of a one-way ANOVA = squared two-sample t, ``f_classif``) or
     ``"mann-whitney"`` (|AUC - 0.5| from the U statistic). Array in, array out; ``selected_`` holds
     the kept column positions in input order.
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+    >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+    >>> UnivariateFilter(k=1).fit(X.to_numpy(), y.to_numpy()).selected_   # f1 carries the marker
+    array([0])
     """
 
     def __init__(self, k: int = 10, method: str = "anova", keep: Sequence[int] = ()) -> None:
@@ -121,6 +127,14 @@ class UnivariateFilter(TransformerMixin, BaseEstimator):
         self.keep = keep
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> UnivariateFilter:
+        """Score every candidate column on ``X`` against the classes ``y`` and choose the kept positions.
+
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+        >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+        >>> UnivariateFilter(k=2, method="mann-whitney").fit(X.to_numpy(), y.to_numpy()).selected_.tolist()[0]
+        0
+        """
         values = np.asarray(X, dtype=float)
         keep = sorted({int(i) for i in self.keep})
         candidates = np.setdiff1d(np.arange(values.shape[1]), keep)
@@ -137,9 +151,25 @@ class UnivariateFilter(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
+        """The kept columns of ``X``, in input order.
+
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+        >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+        >>> UnivariateFilter(k=1).fit(X.to_numpy(), y.to_numpy()).transform(X.to_numpy()).shape
+        (40, 1)
+        """
         return np.asarray(X, dtype=float)[:, self.selected_]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The names of the kept columns (``x0``, ``x1`` ... without ``input_features``).
+
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+        >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+        >>> UnivariateFilter(k=1).fit(X.to_numpy(), y.to_numpy()).get_feature_names_out(["f1", "f2", "f3"]).tolist()
+        ['f1']
+        """
         names = np.asarray(
             input_features if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)],
             dtype=object,
@@ -156,9 +186,18 @@ def _anova_scores(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 class MedianImputer(TransformerMixin, BaseEstimator):
-    """Fill missing values with the training medians (0 for a column with none); keeps a DataFrame a DataFrame."""
+    """Fill missing values with the training medians (0 for a column with none); keeps a DataFrame a DataFrame.
+
+    >>> MedianImputer().fit_transform(pd.DataFrame({"a": [1.0, None, 3.0]}))["a"].tolist()
+    [1.0, 2.0, 3.0]
+    """
 
     def fit(self, X: pd.DataFrame | np.ndarray, y: Any = None) -> MedianImputer:
+        """Learn each column's median on the training rows (0 for a column with no value).
+
+        >>> MedianImputer().fit(pd.DataFrame({"a": [1.0, None, 3.0], "b": [None, None, None]})).medians_.tolist()
+        [2.0, 0.0]
+        """
         values = np.asarray(X, dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
@@ -168,6 +207,12 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:
+        """``X`` with its missing values replaced by the training medians.
+
+        >>> imputer = MedianImputer().fit(pd.DataFrame({"a": [1.0, None, 3.0]}))
+        >>> imputer.transform(pd.DataFrame({"a": [None, 5.0]}))["a"].tolist()
+        [2.0, 5.0]
+        """
         values = np.asarray(X, dtype=float)
         filled = np.where(np.isnan(values), self.medians_[None, :], values)
         if isinstance(X, pd.DataFrame):
@@ -183,6 +228,13 @@ class ComBatTransformer(TransformerMixin, BaseEstimator):
     clinical covariates used as predictors) are not harmonised. Other keywords go to
     :func:`~kg.analysis.stats.combat.fit_combat`. ``transform`` returns an array with the columns
     in input order (``set_output(transform="pandas")`` for a DataFrame).
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+    >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+    >>> batch = pd.Series(["A"] * 20 + ["B"] * 20, index=X.index)
+    >>> ComBatTransformer(batch=batch, eb=False).fit_transform(X).shape
+    (40, 3)
     """
 
     def __init__(
@@ -214,6 +266,17 @@ class ComBatTransformer(TransformerMixin, BaseEstimator):
         return X.drop(columns=passthrough), passthrough
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> ComBatTransformer:
+        """Fit ComBat on the training subjects of ``X`` (a DataFrame indexed by subject id).
+
+        :raises StatsError: ``X`` is not a DataFrame, or no ``batch`` was given.
+
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+        >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+        >>> batch = pd.Series(["A"] * 20 + ["B"] * 20, index=X.index)
+        >>> ComBatTransformer(batch=batch, eb=False).fit(X).model_.n_per_batch
+        {'A': 20, 'B': 20}
+        """
         features, _ = self._split(X)
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
@@ -231,6 +294,16 @@ class ComBatTransformer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Harmonise the subjects of ``X`` with the fitted parameters (an array, columns in input order).
+
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+        >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+        >>> batch = pd.Series(["A"] * 20 + ["B"] * 20, index=X.index)
+        >>> fitted = ComBatTransformer(batch=batch, eb=False).fit(X.iloc[::2])
+        >>> fitted.transform(X.iloc[1::2]).shape
+        (20, 3)
+        """
         features, passthrough = self._split(X)
         assert self.batch is not None
         covariates = None if self.covariates is None else self.covariates.loc[features.index]
@@ -238,6 +311,15 @@ class ComBatTransformer(TransformerMixin, BaseEstimator):
         return pd.concat([out, X[passthrough]], axis=1)[list(X.columns)].to_numpy(dtype=float)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The column names of ``X`` at fit time.
+
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+        >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+        >>> batch = pd.Series(["A"] * 20 + ["B"] * 20, index=X.index)
+        >>> ComBatTransformer(batch=batch, eb=False).fit(X).get_feature_names_out().tolist()
+        ['f1', 'f2', 'f3']
+        """
         return np.asarray(self.feature_names_in_, dtype=object)
 
 
@@ -271,6 +353,13 @@ def build_pipeline(
 
     Without ``harmonise`` it takes arrays; with it, a DataFrame indexed by subject id (ComBat
     looks batches up there). ``keep``: column positions the selection always keeps.
+
+    >>> [name for name, _ in build_pipeline(select_k=2).steps]
+    ['impute', 'scale', 'select', 'classifier']
+    >>> build_pipeline(model="svm")
+    Traceback (most recent call last):
+    ...
+    kg.analysis.stats.errors.StatsError: model must be 'logistic' or 'random-forest', not 'svm'
     """
     steps: list[tuple[str, Any]] = [("impute", MedianImputer())]
     if harmonise is not None:
@@ -294,7 +383,11 @@ def build_pipeline(
 
 @dataclass(frozen=True)
 class ExternalValidation:
-    """AUC of the final model on another cohort, with its DeLong 95% CI."""
+    """AUC of the final model on another cohort, with its DeLong 95% CI.
+
+    >>> ExternalValidation(auc=0.8, auc_ci_low=0.6, auc_ci_high=0.95, n=30, n_positive=12).ci_method
+    'DeLong 95% CI (Sun & Xu 2014 midrank algorithm)'
+    """
 
     auc: float
     auc_ci_low: float
@@ -310,6 +403,13 @@ class PredictionResult:
 
     ``features_used``: the inputs of the final model (refitted on all subjects) after selection;
     ``feature_weights``: their logistic coefficients (standardised scale) or forest importances.
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+    >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+    >>> result = predict_marker(X, y, repeats=2, permutations=0, seed=1)
+    >>> result.n, result.n_positive, result.auc > 0.8, result.permutation_p is None
+    (40, 16, True, True)
     """
 
     auc: float
@@ -339,7 +439,15 @@ class PredictionResult:
     final_model: Pipeline | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field but the fitted model, JSON-serialisable (tuples as lists)."""
+        """Every field but the fitted model, JSON-serialisable (tuples as lists).
+
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+        >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+        >>> result = predict_marker(X, y, repeats=2, permutations=0, seed=1)
+        >>> result.to_dict()["features_used"]
+        ['f1', 'f2', 'f3']
+        """
         out: dict[str, Any] = {}
         for item in fields(self):
             if item.name == "final_model":
@@ -461,6 +569,13 @@ def predict_marker(
     ``n_jobs`` runs the permutations in parallel processes (joblib); the numbers do not depend on it.
 
     :raises StatsError: fewer than ``folds`` subjects of a class, or unusable inputs.
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f1", "f2", "f3"], index=[f"s{i}" for i in range(40)])
+    >>> y = pd.Series((X["f1"] + rng.normal(scale=0.5, size=40) > 0).astype(int), index=X.index, name="EGFR")
+    >>> result = predict_marker(X, y, select_k=1, repeats=2, permutations=0, seed=1)
+    >>> result.features_used, result.auc_ci_low < result.auc < result.auc_ci_high
+    (('f1',), True)
     """
     y_all = binary_marker(marker, positive=positive)
     subjects = features.index.intersection(y_all.index[y_all.notna()], sort=False)
