@@ -54,7 +54,7 @@ def page(base: str, iri: str) -> str:
 
 
 def svgs(text: str) -> list[ET.Element]:
-    return [ET.fromstring(m) for m in re.findall(r"<svg.*?</svg>", text, re.S)]
+    return [ET.fromstring(m) for m in re.findall(r"<svg.*?</svg>", text, re.DOTALL)]
 
 
 def drawn(svg: ET.Element, group: str) -> int:
@@ -70,8 +70,8 @@ def test_run_page_shows_its_volcano_plot_and_top_hits(served, shared_data: Path)
     with (shared_data / FEATURES).open(newline="") as handle:
         features = [c for c in next(csv.reader(handle)) if c.startswith("original_")]
     assert len(run.results) == len(features)
-    hits = re.search(r"<table class='top-hits'>(.*?)</table>", text, re.S).group(1)
-    rows = re.findall(r"<tr><td>(.*?)</td>", hits, re.S)
+    hits = re.search(r"<table class='top-hits'>(.*?)</table>", text, re.DOTALL).group(1)
+    rows = re.findall(r"<tr><td>(.*?)</td>", hits, re.DOTALL)
     best = run.results.sort_values(["p", "feature"], kind="stable")["feature"].head(len(rows)).tolist()
     # the top hits are the run's smallest p-values, each feature a link named by its label
     assert len(rows) == 25
@@ -98,10 +98,10 @@ def test_association_page_shows_a_box_plot_by_marker_status(served, shared_data:
 def test_feature_and_gene_pages_list_associations_by_label(served) -> None:
     base, ids, run = served
     feature = page(base, ids["feature"])
-    table = re.search(r"<table class='associations'>(.*?)</table>", feature, re.S).group(1)
+    table = re.search(r"<table class='associations'>(.*?)</table>", feature, re.DOTALL).group(1)
     assert f">{MARKER}</a>" in table  # the target named by its label, linked to its page
     gene = page(base, ids["gene"])
-    table = re.search(r"<table class='associations'>(.*?)</table>", gene, re.S).group(1)
+    table = re.search(r"<table class='associations'>(.*?)</table>", gene, re.DOTALL).group(1)
     # the gene's features: every feature tested against its marker (one association each)
     assert table.count("<tr>") - 1 == len(run.results)
     assert table.count(f">{MARKER}</a>") == len(run.results)
