@@ -81,6 +81,20 @@ class RunResults:
 
     ``complete`` says whether every tested pair is there, or only those the run stored in the
     graph (its q <= q_max; ``parameters["q_max"]`` says which).
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> from kg.analysis.associations import run_analysis, write_run
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> _ = write_run(kg, run)
+    >>> found = run_results(kg)
+    >>> found.run_id == run.run_id, found.complete
+    (True, True)
     """
 
     run: str
@@ -92,13 +106,42 @@ class RunResults:
 
     @property
     def q_max(self) -> float:
-        """The run's q threshold (0.05 when it did not record one)."""
+        """The run's q threshold (0.05 when it did not record one).
+
+        >>> import pathlib, tempfile
+        >>> from kg import KnowledgeGraph
+        >>> from kg.analysis.associations import run_analysis, write_run
+        >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+        >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+        ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+        >>> kg = KnowledgeGraph(None)
+        >>> _ = kg.load(table, kind="radiomics-csv")
+        >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+        >>> _ = write_run(kg, run)
+        >>> run_results(kg).q_max
+        1.0
+        """
         return float(self.parameters.get("q_max", 0.05) or 0.05)
 
 
 @dataclass
 class FeatureGroups:
-    """One feature's values per subject and each subject's group, ready for a box plot."""
+    """One feature's values per subject and each subject's group, ready for a box plot.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> from kg.analysis.associations import run_analysis, write_run
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> _ = write_run(kg, run)
+    >>> groups = feature_groups(kg, "original_firstorder_Mean", marker="EGFR")
+    >>> groups.grouping, groups.order
+    ('EGFR mutation status', ['negative', 'positive'])
+    """
 
     feature: str
     grouping: str
@@ -109,7 +152,21 @@ class FeatureGroups:
 
 
 def list_runs(kg: Any) -> pd.DataFrame:
-    """Every analysis run: ``run, run_id, label, method, loaded``, the latest stored first."""
+    """Every analysis run: ``run, run_id, label, method, loaded``, the latest stored first.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> from kg.analysis.associations import run_analysis, write_run
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> _ = write_run(kg, run)
+    >>> list_runs(kg)[["run_id", "method"]].values.tolist() == [[run.run_id, "mannwhitney"]]
+    True
+    """
     frame = kg.query(RUNS_QUERY)
     if frame.empty:
         return frame
@@ -135,6 +192,19 @@ def run_results(kg: Any, run: Any = "latest") -> RunResults:
     ``AssociationRun`` (whose in-memory results, every tested pair, are used as they are).
 
     :raises AssociationError: no run in the store, or none with that id.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> from kg.analysis.associations import run_analysis, write_run
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> _ = write_run(kg, run)
+    >>> run_results(kg, run.run_id).results[["feature", "p"]].values.tolist()
+    [['original_firstorder_Mean', 0.028...]]
     """
     if not isinstance(run, str):
         parameters = dict(run.parameters)
@@ -205,6 +275,19 @@ def feature_groups(
     has no marker. Values come from the columnar data plane.
 
     :raises AssociationError: no such feature, marker or gene, or no subject with both.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> from kg.analysis.associations import run_analysis, write_run
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> _ = write_run(kg, run)
+    >>> feature_groups(kg, "original_firstorder_Mean", marker="EGFR").groups.value_counts().to_dict()
+    {'positive': 4, 'negative': 4}
     """
     if bool(marker) == bool(gene):
         raise AssociationError("give exactly one of --marker or --gene")
@@ -275,6 +358,23 @@ def association_figure(
     a heatmap draws the ``top`` strongest features and targets, starring q <= the run's q_max.
 
     :raises AssociationError: unknown kind, no run, or missing feature / marker.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> from kg.analysis.associations import run_analysis, write_run
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,EGFR mutation status,original_firstorder_Mean" + "".join(
+    ...     f"\\nP{i},{'Mutant' if i < 4 else 'Wildtype'},{i}.5" for i in range(8)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> run = run_analysis(kg, markers=["EGFR"], q_max=1.0, min_n=5)
+    >>> _ = write_run(kg, run)
+    >>> type(association_figure(kg, "volcano")).__name__
+    'Figure'
+    >>> association_figure(kg, "pie")
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.AssociationError: unknown plot 'pie'; one of ...
     """
     from kg.views import plots
 

@@ -33,7 +33,12 @@ TARGET_TILE = 2048
 
 @dataclass(frozen=True)
 class TileResult:
-    """The tested pairs of one tile (feature / target positions in the whole analysis) and its test count."""
+    """The tested pairs of one tile (feature / target positions in the whole analysis) and its test count.
+
+    >>> tile = TileResult(np.array([0]), np.array([0]), np.array([0.83]), np.array([0.83]), np.array([0.04]), np.array([6]), tests=1)
+    >>> tile.tests, tile.p.tolist()
+    (1, [0.04])
+    """
 
     fi: np.ndarray
     ti: np.ndarray
@@ -98,6 +103,11 @@ def associate_tiled(
     """``kernels.associate`` over tiles: on ``client`` (a ``distributed.Client``) when given, else here.
 
     Same inputs, columns and ``attrs`` as ``associate``; BH-FDR over all tests of the analysis.
+
+    >>> x = pd.DataFrame({"f": [1.0, 2, 3, 4, 5, 6]}, index=list("abcdef"))
+    >>> y = pd.DataFrame({"t": [2.0, 1, 4, 3, 6, 5]}, index=list("abcdef"))
+    >>> associate_tiled(x, y, min_n=5, feature_tile=1).round(4).to_dict("records")   # as kernels.associate
+    [{'feature': 'f', 'target': 't', 'method': 'spearman', 'statistic': 0.8286, 'effect_size': 0.8286, 'p': 0.0416, 'q': 0.0416, 'bonferroni': 0.0416, 'n': 6}]
     """
     spec, f, t, f_values, t_values, left_out, skipped = prepare(features, targets, method)
     del spec
@@ -127,7 +137,11 @@ def associate_tiled(
 
 
 def scheduler_address(address: str | None = None) -> str | None:
-    """The dask scheduler to use: ``address``, else ``IGKG_DASK_SCHEDULER``, else ``None`` (local)."""
+    """The dask scheduler to use: ``address``, else ``IGKG_DASK_SCHEDULER``, else ``None`` (local).
+
+    >>> scheduler_address("tcp://10.0.0.1:8786")
+    'tcp://10.0.0.1:8786'
+    """
     return address or Settings.from_env().dask_scheduler or None
 
 
@@ -135,6 +149,11 @@ def connect(address: str, *, timeout: float = 30.0) -> Any:
     """A ``distributed.Client`` of the scheduler at ``address`` whose workers can import igkg.
 
     :raises AssociationError: the scheduler cannot be reached (the message names it).
+
+    >>> connect("tcp://127.0.0.1:1", timeout=1)   # nobody listens on port 1
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.AssociationError: cannot reach the dask scheduler at tcp://127.0.0.1:1 (...); start it, or run without --scheduler
     """
     from distributed import Client
 
