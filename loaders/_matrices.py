@@ -112,33 +112,50 @@ def parse_block(
 
     :raises LoadError: a cell that is not a number or not finite, naming its line and field.
     """
-    text = np.array(rows, dtype=object).reshape(len(rows), len(fields))
-    cells = text.astype(str)
-    folded = np.char.lower(np.char.strip(cells))
-    missing = np.isin(folded, list(MISSING_TOKENS))
-    cells = np.where(missing, "nan", cells)
-    try:
-        values = cells.astype(np.float64)
-    except ValueError:
-        for i, row in enumerate(cells):
-            for j, cell in enumerate(row):
-                if missing[i, j]:
-                    continue
-                try:
-                    float(cell)
-                except ValueError:
-                    raise LoadError(
-                        path, f"{what} {str(cell)!r} is not a number", line=lines[i], field=fields[j],
-                        hint="cells hold numbers; leave a missing value empty",
-                    ) from None
-        raise  # pragma: no cover - some cell failed above
+    text = np.empty((len(rows), len(fields)), dtype=object)
+    text[...] = rows if len(rows) else np.empty((0, len(fields)), dtype=object)
+    try:  # the common case: every cell a number (float() per cell, in C)
+        values = text.astype(np.float64)
+        missing = np.isnan(values)  # "nan" cells (pyradiomics writes them) are missing values
+    except (TypeError, ValueError):
+        missing = _is_missing(text)
+        filled = np.where(missing, "nan", text)
+        try:
+            values = filled.astype(np.float64)
+        except (TypeError, ValueError):
+            _raise_bad(filled, missing, lines, fields, path, what)
+            raise  # pragma: no cover - _raise_bad always raises
+    missing |= np.isnan(values)
     values[missing] = np.nan
     bad = ~np.isfinite(values) & ~missing
     if bad.any():
         i, j = map(int, np.argwhere(bad)[0])
-        raise LoadError(path, f"{what} {cells[i, j]!r} is not finite", line=lines[i], field=fields[j],
+        raise LoadError(path, f"{what} {str(text[i, j]).strip()!r} is not finite", line=lines[i], field=fields[j],
                         hint="leave a missing value empty")
     return values
+
+
+_MISSING_CELL = np.frompyfunc(lambda cell: cell is None or str(cell).strip().lower() in MISSING_TOKENS, 1, 1)
+
+
+def _is_missing(text: np.ndarray) -> np.ndarray:
+    """Cells that mean "no value" (None, empty, NA ...), as a boolean array."""
+    return _MISSING_CELL(text).astype(bool)
+
+
+def _raise_bad(cells: np.ndarray, missing: np.ndarray, lines: Sequence[int | None], fields: Sequence[str], path: Path,
+               what: str) -> None:
+    for i, row in enumerate(cells):
+        for j, cell in enumerate(row):
+            if missing[i, j]:
+                continue
+            try:
+                float(cell)
+            except (TypeError, ValueError):
+                raise LoadError(
+                    path, f"{what} {str(cell).strip()!r} is not a number", line=lines[i], field=fields[j],
+                    hint="cells hold numbers; leave a missing value empty",
+                ) from None
 
 
 class TransposedBuffer:
