@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rdflib import URIRef
 
 from kg import KnowledgeGraph
 from kg.core.errors import LoadError
@@ -145,21 +146,27 @@ def test_a_shrink_to_less_than_half_needs_replace(kg: KnowledgeGraph, tmp_path: 
 def test_an_expression_matrix_is_remapped_when_the_genes_arrive(disk_kg: KnowledgeGraph, shared_data: Path) -> None:
     """ImaGene's matrix (samples x genes, no options) loaded before and re-loaded after gene_info."""
     matrix = shared_data / "radiogenomics" / "imagene_lung" / "Lung_gene_expression_new_cohort_n44.csv"
-    mapped_query = (
-        "SELECT (COUNT(DISTINCT ?gene) AS ?genes) (COUNT(DISTINCT ?subject) AS ?subjects) "
-        "WHERE { GRAPH ?g { ?m igkg:gene ?gene ; igkg:subject ?subject } }"
-    )
-    before = disk_kg.load(matrix, values="rdf")
-    counts = disk_kg.query(mapped_query)
-    assert int(counts["genes"].iloc[0]) == 0
-    assert before.unmapped.get("gene") and len(before.unmapped["gene"]) >= 5000
-    disk_kg.load(shared_data / "genes" / "Homo_sapiens.gene_info.gz")
-    after = disk_kg.load(matrix, values="rdf")
+
+    def mapped(graph: str) -> tuple[int, int]:
+        counts = disk_kg.query(
+            "SELECT (COUNT(DISTINCT ?gene) AS ?genes) (COUNT(DISTINCT ?subject) AS ?subjects) WHERE { GRAPH ?g { "
+            "{ ?gene a igkg:Gene FILTER(STRSTARTS(STR(?gene), 'http://identifiers.org/ncbigene/')) } "
+            "UNION { ?subject a igkg:Subject } } }",
+            {"g": URIRef(graph)},
+        )
+        return int(counts["genes"].iloc[0]), int(counts["subjects"].iloc[0])
+
+    before = disk_kg.load(matrix, values="columnar")
+    assert mapped(before.graph) == (0, 44)
+    assert len(before.unmapped["gene"]) >= 5000
+    disk_kg.load(shared_data / "genes" / "Homo_sapiens.gene_info.gz", values="rdf")
+    after = disk_kg.load(matrix, values="columnar")
     assert not after.skipped and after.graph != before.graph
     assert any(note.startswith("replaces expression/") for note in after.notes)
-    counts = disk_kg.query(mapped_query)
-    assert int(counts["genes"].iloc[0]) >= 5000
-    assert int(counts["subjects"].iloc[0]) == 44
+    genes, subjects = mapped(after.graph)
+    assert genes >= 5000 and subjects == 44
+    values = disk_kg.matrix(kind="expression")
+    assert values.shape[0] == 44 and values.shape[1] >= 5000
     assert len(disk_kg.graphs()) == 2
     # Nothing changed since: now the reload is a no-op.
-    assert disk_kg.load(matrix, values="rdf").skipped
+    assert disk_kg.load(matrix, values="columnar").skipped
