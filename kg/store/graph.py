@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
 import pyoxigraph as ox
@@ -58,7 +58,9 @@ from kg.store.catalog import (
 )
 from kg.store.export import export_store
 from kg.store.spool import TripleSpool
-from loaders import LoadReport
+
+if TYPE_CHECKING:  # loaders imports kg.core, whose package imports this module: no import at run time
+    from loaders import LoadReport
 
 __all__ = ["KnowledgeGraph", "Stats"]
 
@@ -662,7 +664,7 @@ class KnowledgeGraph:
         >>> kg.load(path).skipped          # unchanged: nothing to do
         True
         """
-        from loaders import LoadContext, get_loader, infer_kind
+        from loaders import LoadContext, LoadReport, get_loader, infer_kind
 
         self._require_writable()
         values = _values_mode(values)
@@ -890,6 +892,8 @@ class KnowledgeGraph:
         >>> kg.ingest("associations/demo", [triple], kind="association-run").triples
         1
         """
+        from loaders import LoadReport
+
         self._require_writable()
         report = report or LoadReport(source=key, kind=kind)
         started = utc_now()
