@@ -113,19 +113,13 @@ def missing_mask(values: pd.Series) -> pd.Series:
     return pd.Series(text, index=values.index, name=values.name)
 
 
-def _as_numbers(values: pd.Series) -> pd.Series | None:
-    """``values`` (missing already NaN) as float64, or None when any present value is not a number."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return None
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.astype("float64")
-    present = values.dropna()
-    numbers = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
-    if numbers.isna().any():
-        return None
-    out = pd.Series(np.nan, index=values.index, name=values.name, dtype="float64")
-    out.loc[present.index] = numbers.to_numpy(dtype="float64")
-    return out
+def _number(text: str) -> float:
+    """``text`` as a finite float, or NaN."""
+    try:
+        value = float(text)
+    except ValueError:
+        return np.nan
+    return value if np.isfinite(value) else np.nan
 
 
 def subject_variable(values: pd.Series, *, categorical: bool | None = None) -> pd.Series:
@@ -134,39 +128,53 @@ def subject_variable(values: pd.Series, *, categorical: bool | None = None) -> p
     Missing tokens become NaN first. ``categorical=True`` forces categories (e.g. numeric
     site codes), ``False`` forces numbers (:class:`DesignError` names a value that is not).
     Categories are sorted (numerically when they are numbers); booleans are categorical.
+    The work is done once per distinct value.
 
     >>> subject_variable(pd.Series(["70", "Unknown", "61.5"], name="Age")).tolist()
     [70.0, nan, 61.5]
     >>> subject_variable(pd.Series(["VA", "Stanford", ""])).cat.categories.tolist()
     ['Stanford', 'VA']
     """
-    missing = missing_mask(values)
-    cleaned = values.astype(object).where(~missing, other=np.nan)
-    numbers = _as_numbers(cleaned) if not pd.api.types.is_bool_dtype(values.dtype) else None
-    if categorical is False:
-        if numbers is None:
-            bad = next(v for v in cleaned.dropna() if _as_numbers(pd.Series([v])) is None)
-            raise DesignError(
-                f"variable {values.name!r}: value {bad!r} is not a number (make it numeric or categorical)"
-            )
-        return numbers
-    if numbers is not None and not categorical:
-        return numbers
-    if numbers is not None:
-        present = numbers.dropna()
-        as_int = present.to_numpy() == np.round(present.to_numpy())
-        labels: pd.Series = present.astype("int64") if as_int.all() else present
-        levels = sorted(set(labels.tolist()))
-        out = pd.Series(pd.Categorical(labels, categories=levels), index=present.index)
-        return out.reindex(values.index).rename(values.name)
-    present = cleaned.dropna()
-    if pd.api.types.is_bool_dtype(values.dtype):
-        levels = sorted(set(present.tolist()))
+    dtype = values.dtype
+    boolean = pd.api.types.is_bool_dtype(dtype)
+    if pd.api.types.is_numeric_dtype(dtype) and not boolean and not categorical:
+        out = values.astype("float64")
+        return out.where(np.isfinite(out.to_numpy()))
+    codes, uniques = pd.factorize(values, sort=False)
+    unique_values = list(uniques)
+    texts = [str(u).strip() for u in unique_values]
+    missing_u = np.array([t.casefold() in MISSING_TOKENS for t in texts], dtype=bool)
+    present_u = ~missing_u
+    numbers_u = np.array([np.nan if boolean else _number(t) for t in texts], dtype="float64")
+    numeric = not boolean and bool(np.isfinite(numbers_u[present_u]).all())
+    if categorical is False and not numeric:
+        bad = next(t for t, ok, num in zip(texts, present_u, numbers_u) if ok and not np.isfinite(num))
+        raise DesignError(
+            f"variable {values.name!r}: value {bad!r} is not a number (make it numeric or categorical)"
+        )
+    index_of_unique = np.where(codes >= 0, codes, 0)
+    is_missing = (codes < 0) | (missing_u[index_of_unique] if len(texts) else True)
+    if numeric and not categorical:
+        out_values = np.where(is_missing, np.nan, numbers_u[index_of_unique] if len(texts) else np.nan)
+        return pd.Series(out_values, index=values.index, name=values.name, dtype="float64")
+    if numeric:
+        present = numbers_u[present_u]
+        integral = bool((present == np.round(present)).all())
+        labels_u: list[Hashable] = [int(v) if integral and np.isfinite(v) else v for v in numbers_u.tolist()]
+    elif boolean:
+        labels_u = [bool(u) for u in unique_values]
     else:
-        present = present.astype(str).str.strip()
-        levels = sorted(set(present.tolist()))
-    categories = pd.Categorical(present.to_numpy(dtype=object), categories=levels)
-    return pd.Series(categories, index=present.index).reindex(values.index).rename(values.name)
+        labels_u = list(texts)
+    levels = sorted({labels_u[i] for i in np.flatnonzero(present_u)})
+    position = {level: k for k, level in enumerate(levels)}
+    level_code_u = np.array(
+        [position.get(label, -1) if ok else -1 for label, ok in zip(labels_u, present_u)], dtype=int
+    )
+    cat_codes = np.where(is_missing, -1, level_code_u[index_of_unique] if len(texts) else -1)
+    categories = pd.Categorical.from_codes(
+        cat_codes, categories=pd.Index(levels, dtype=object) if not levels else levels
+    )
+    return pd.Series(categories, index=values.index, name=values.name)
 
 
 def subject_variables(frame: pd.DataFrame, *, categorical: Iterable[Hashable] = ()) -> pd.DataFrame:

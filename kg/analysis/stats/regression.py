@@ -516,14 +516,19 @@ def _newton(
     iterations = np.zeros(nfeat, dtype="int64")
 
     def hessian_gradient(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        xf = x_f[:, cols]
-        b = beta[cols]
-        mu = special.expit(xf * b[:, 0] + c @ b[:, 1:].T)
-        w = mu * (1.0 - mu)
-        r = y[:, None] - mu
+        every = len(cols) == nfeat
+        xf = x_f if every else x_f[:, cols]
+        b = beta if every else beta[cols]
+        mu = c @ b[:, 1:].T
+        mu += xf * b[:, 0]
+        special.expit(mu, out=mu)
+        w = np.subtract(1.0, mu)
+        w *= mu
+        r = np.subtract(y[:, None], mu)
         if weights is not None:
-            w *= weights[:, cols]
-            r *= weights[:, cols]
+            m = weights if every else weights[:, cols]
+            w *= m
+            r *= m
         wx = w * xf
         h = np.empty((len(cols), p, p))
         h[:, 0, 0] = np.einsum("nf,nf->f", wx, xf)
@@ -615,7 +620,7 @@ def _newton_chunked(
     tol: float,
     start: np.ndarray | None = None,
 ) -> _LogitFit:
-    """:func:`_newton` over blocks of features small enough to stay in cache (about 128k values each),
+    """:func:`_newton` over blocks of features small enough to stay in cache (about 32k values each),
     with single-threaded BLAS (the products are small; threads only contend)."""
     with _one_blas_thread():
         return _newton_blocks(x_f, c, y, mask, max_iter, tol, start)
@@ -648,7 +653,7 @@ def _newton_blocks(
     tol: float,
     start: np.ndarray | None,
 ) -> _LogitFit:
-    step = max(16, 131_072 // max(1, x_f.shape[0]))
+    step = max(8, 32_768 // max(1, x_f.shape[0]))
     if x_f.shape[1] <= step:
         return _newton(x_f, c, y, mask, max_iter, tol, start)
     parts = [
