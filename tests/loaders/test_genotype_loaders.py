@@ -129,3 +129,28 @@ def test_vcf_and_pgen_load(kg: KnowledgeGraph, shared_data: Path) -> None:
     np.testing.assert_array_equal(vcf.to_numpy(np.float64), plink.loc[vcf.index, vcf.columns].to_numpy(np.float64))
     n = kg.query("SELECT (COUNT(DISTINCT ?v) AS ?n) WHERE { ?v a igkg:Variant }")
     assert int(n["n"].iloc[0]) == plink.shape[1]  # the VCF's sites are the PLINK file's nodes
+
+
+BAD = DATA / "genotypes" / "bad"
+
+
+@pytest.mark.parametrize("path", sorted(e.with_suffix("") for e in BAD.glob("*.expected")), ids=lambda p: p.name)
+def test_bad_genotype_files_through_the_store_leave_it_unchanged(kg: KnowledgeGraph, path: Path) -> None:
+    kg.load(DATA / "genotypes" / "genes" / "Homo_sapiens.gene_info", kind="gene-info")
+    before = kg.stats().triples
+    with pytest.raises(LoadError) as info:
+        kg.load(path, build="GRCh37")
+    assert path.name in str(info.value)
+    assert (BAD / (path.name + ".expected")).read_text().strip() in str(info.value)
+    assert kg.stats().triples == before and not kg.matrix_files()
+
+
+def test_multiallelic_sites_skipped_are_reported_rejections(kg: KnowledgeGraph) -> None:
+    pvar = [line.split("\t") for line in (GOOD / "multiallelic.pvar").read_text().splitlines() if not line.startswith("#")]
+    multi = {fields[2] for fields in pvar if "," in fields[4]}
+    with pytest.raises(LoadError, match="multi-allelic"):
+        kg.load(GOOD / "multiallelic.pgen", build="GRCh37")
+    report = kg.load(GOOD / "multiallelic.pgen", build="GRCh37", on_multiallelic="skip")
+    assert multi and {r.record for r in report.rejected} == multi
+    n = kg.query("SELECT (COUNT(DISTINCT ?v) AS ?n) WHERE { ?v a igkg:Variant }")
+    assert int(n["n"].iloc[0]) == len(pvar) - len(multi) == _plane(kg, "pgen/").shape[1]
