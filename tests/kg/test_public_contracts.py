@@ -112,3 +112,14 @@ def test_examples_run(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         runner.run(test, out=report.append)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, "".join(report)
+
+
+@pytest.mark.parametrize("first", ["loaders", "kg", "kg.store", "kg.analysis", "queries"])
+def test_each_package_imports_first_in_a_fresh_interpreter(first: str) -> None:
+    """No import cycle shows when a package is the first one imported (as ``pytest --doctest-modules`` does)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", f"import {first}"], cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
