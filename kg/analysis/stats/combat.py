@@ -267,13 +267,13 @@ def _sorted_levels(labels: pd.Series) -> list[Hashable]:
 def _aprior(delta_hat: np.ndarray) -> float:
     m = delta_hat.mean()
     s2 = delta_hat.var(ddof=1)
-    return (2.0 * s2 + m**2) / s2
+    return (2.0 * s2 + m**2) / s2 if s2 > 0 else np.nan
 
 
 def _bprior(delta_hat: np.ndarray) -> float:
     m = delta_hat.mean()
     s2 = delta_hat.var(ddof=1)
-    return (m * s2 + m**3) / s2
+    return (m * s2 + m**3) / s2 if s2 > 0 else np.nan
 
 
 def _postmean(
@@ -471,6 +471,11 @@ def fit_combat(
                     gamma_star[i, live] = _postmean(g_live[i], gamma_bar[i], 1.0, 1.0, tau2[i])
                     delta_star[i, live] = 1.0
                 else:
+                    if not (np.isfinite(a_prior[i]) and np.isfinite(b_prior[i])):
+                        raise HarmonisationError(
+                            f"ComBat: the scale estimates of batch {str(lvl)!r} are the same for every feature, "
+                            "so the empirical Bayes prior is undefined (use eb=False or parametric=False)"
+                        )
                     g, d, count = _it_sol(
                         s[np.ix_(rows, live)],
                         g_live[i],
