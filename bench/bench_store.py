@@ -115,8 +115,8 @@ def bench_load(files: dict[str, tuple[Path, int]], folder: Path, *, timeout: flo
                 baseline_name="rdflib Graph.parse",
                 unit="triples/s",
                 ratio=(rl["seconds"] / kg_s) if rl["seconds"] and kg_s else None,
-                target=">= 8x rdflib",
-                ok=(rl["seconds"] / kg_s >= 8) if rl["seconds"] and kg_s else None,
+                target="",  # the ">= 8x rdflib" target is retired (issue 13): matrices go to the data plane
+                ok=None,
                 note=rl.get("note", ""),
                 extra={"igkg_rss": figures["igkg"]["rss"], "baseline_rss": rl["rss"]},
             )
