@@ -480,7 +480,7 @@ class _LogitFit:
     cov: np.ndarray  # (F, P, P) inverse Hessian at beta
     converged: np.ndarray  # (F,)
     iterations: np.ndarray  # (F,)
-    mu: np.ndarray  # (n, F) fitted probabilities (masked subjects arbitrary)
+    extreme: np.ndarray  # (F,) some subject's fitted probability within 1e-8 of 0 or 1
     singular: np.ndarray  # (F,) Hessian not invertible
 
 
@@ -492,9 +492,11 @@ def _newton(
     max_iter: int,
     tol: float,
     start: np.ndarray | None = None,
+    products: tuple[tuple[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> _LogitFit:
     """Batched Newton-Raphson: ``x_f`` (n, F) standardised features (0 where masked), ``c`` (n, Pc)
-    covariates with const; ``start`` the covariate coefficients to start from (feature at 0).
+    covariates with const; ``start`` the covariate coefficients to start from (feature at 0);
+    ``products`` the upper-triangle indices and pairwise products of the covariates (computed if absent).
 
     Parameters per feature: ``[feature, const, covariates...]``. A step longer than 5 (standardised
     units) is shortened to 5, which changes the path, not the fixed point. The covariance is the
@@ -503,10 +505,7 @@ def _newton(
     nfeat = x_f.shape[1]
     pc = c.shape[1]
     p = pc + 1
-    upper = np.triu_indices(pc)
-    cc = (
-        c[:, upper[0]] * c[:, upper[1]]
-    )  # products of covariate pairs, for the covariate block of every Hessian
+    upper, cc = products if products is not None else _covariate_products(c)
     weights = None if mask.all() else mask.astype("float64")
     beta = np.zeros((nfeat, p))
     if start is not None:
@@ -527,8 +526,11 @@ def _newton(
         r = np.subtract(y[:, None], mu)
         if weights is not None:
             m = weights if every else weights[:, cols]
+            w_min = np.where(m > 0, w, 1.0).min(axis=0)
             w *= m
             r *= m
+        else:
+            w_min = w.min(axis=0)
         wx = w * xf
         h = np.empty((len(cols), p, p))
         h[:, 0, 0] = np.einsum("nf,nf->f", wx, xf)
@@ -541,7 +543,7 @@ def _newton(
         g = np.empty((len(cols), p))
         g[:, 0] = np.einsum("nf,nf->f", r, xf)
         g[:, 1:] = r.T @ c
-        return h, g, mu
+        return h, g, w_min
 
     def solve(h: np.ndarray, g: np.ndarray, cols: np.ndarray) -> np.ndarray:
         try:
@@ -569,12 +571,12 @@ def _newton(
             return out
 
     cov = np.full((nfeat, p, p), np.nan)
-    mu = np.full(x_f.shape, 0.5)
+    extreme = np.zeros(nfeat, dtype=bool)
     active = np.arange(nfeat)
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        h, g, mu_active = hessian_gradient(active)
+        h, g, w_min = hessian_gradient(active)
         step = solve(h, g, active)
         step[~np.isfinite(step)] = 0.0
         longest = np.abs(step).max(axis=1)
@@ -586,13 +588,19 @@ def _newton(
             finished = active[done]
             converged[finished] = True
             cov[finished] = invert(h[done], finished)
-            mu[:, finished] = mu_active[:, done]
+            extreme[finished] = w_min[done] < 1e-8
         active = active[~done]
     if active.size:
-        h, _, mu_active = hessian_gradient(active)
+        h, _, w_min = hessian_gradient(active)
         cov[active] = invert(h, active)
-        mu[:, active] = mu_active
-    return _LogitFit(beta, cov, converged, iterations, mu, singular)
+        extreme[active] = w_min < 1e-8
+    return _LogitFit(beta, cov, converged, iterations, extreme, singular)
+
+
+def _covariate_products(c: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Upper-triangle index pairs of the covariates and their products per subject (Hessian's covariate block)."""
+    upper = np.triu_indices(c.shape[1])
+    return upper, c[:, upper[0]] * c[:, upper[1]]
 
 
 def _covariate_start(c: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray | None:
@@ -654,8 +662,9 @@ def _newton_blocks(
     start: np.ndarray | None,
 ) -> _LogitFit:
     step = max(8, 32_768 // max(1, x_f.shape[0]))
+    products = _covariate_products(c)
     if x_f.shape[1] <= step:
-        return _newton(x_f, c, y, mask, max_iter, tol, start)
+        return _newton(x_f, c, y, mask, max_iter, tol, start, products)
     parts = [
         _newton(
             np.ascontiguousarray(x_f[:, i : i + step]),
@@ -665,6 +674,7 @@ def _newton_blocks(
             max_iter,
             tol,
             start,
+            products,
         )
         for i in range(0, x_f.shape[1], step)
     ]
@@ -673,7 +683,7 @@ def _newton_blocks(
         np.concatenate([f.cov for f in parts]),
         np.concatenate([f.converged for f in parts]),
         np.concatenate([f.iterations for f in parts]),
-        np.concatenate([f.mu for f in parts], axis=1),
+        np.concatenate([f.extreme for f in parts]),
         np.concatenate([f.singular for f in parts]),
     )
 
@@ -731,11 +741,18 @@ def logistic_association(
     for j in range(nt):
         base = blocks.covariate_ok & ~np.isnan(yv[:, j])
         y = yv[base, j]
-        x_f = fv[base]
-        c = cov_all[base]
-        obs = ~np.isnan(x_f)
-        n[j] = obs.sum(axis=0)
-        n_pos[j] = (obs & (y[:, None] == 1)).sum(axis=0)
+        every = bool(base.all())
+        x_f = fv if every else fv[base]
+        c = cov_all if every else cov_all[base]
+        missing = np.isnan(x_f)
+        complete = not missing.any()
+        obs = ~missing
+        if complete:
+            n[j] = len(y)
+            n_pos[j] = int(y.sum())
+        else:
+            n[j] = obs.sum(axis=0)
+            n_pos[j] = (obs & (y[:, None] == 1)).sum(axis=0)
         # standardise covariates (affine: leaves the feature coefficient unchanged)
         if c.shape[1]:
             sd = c.std(axis=0)
@@ -745,7 +762,6 @@ def logistic_association(
                 c = c[:, _independent_columns(c)]
         c = np.hstack([np.ones((len(y), 1)), c])
         # standardise each feature on its own subjects
-        complete = bool(obs.all())
         if complete:
             mean, sd = x_f.mean(axis=0), x_f.std(axis=0)
         else:
@@ -773,17 +789,16 @@ def logistic_association(
         s = np.sqrt(fit.cov[:, 0, 0]) / sd[cols]
         zz = fit.beta[:, 0] / np.sqrt(fit.cov[:, 0, 0])
         ok = fit.converged & ~fit.singular & np.isfinite(zz)
-        masked_mu = fit.mu if complete else np.where(obs[:, cols], fit.mu, 0.5)
-        extreme = (np.abs(masked_mu - 0.5).max(axis=0) > 0.5 - 1e-8) | (np.abs(fit.beta).max(axis=1) > 15.0)
-        suspect = ~ok | extreme
+        suspect = ~ok | fit.extreme | (np.abs(fit.beta).max(axis=1) > 15.0)
         for i in np.flatnonzero(suspect):
             col = cols[i]
             rows = obs[:, col]
             xi = np.hstack([xs[rows, i : i + 1], c[rows]])
             if _separated(xi, y[rows]):
-                complete = bool(np.all(np.abs(fit.mu[rows, i] - y[rows]) < 1e-4))
+                fitted = special.expit(xi @ fit.beta[i])
+                perfect = bool(np.all(np.abs(fitted - y[rows]) < 1e-4))
                 notes[j, col] = (
-                    "complete" if complete else "quasi-complete"
+                    "complete" if perfect else "quasi-complete"
                 ) + " separation: no maximum-likelihood estimate"
                 ok[i] = False
             elif not fit.converged[i]:
