@@ -194,6 +194,7 @@ def execute(kg: Any, job: Job) -> Answer:
         union=not info.has_dataset,
         default_graph=_visible(kg, job.default_graphs),
         named_graphs=_visible(kg, job.named_graphs),
+        own_dataset=info.has_dataset,
     )
     if isinstance(result, ox.QueryBoolean):
         assert fmt.results is not None

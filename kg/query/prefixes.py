@@ -12,7 +12,9 @@ from collections.abc import Iterator, Mapping
 
 from kg.core.namespaces import PREFIXES
 
-__all__ = ["strip_strings", "tokens", "with_prefixes"]
+__all__ = ["has_dataset_clause", "strip_strings", "tokens", "with_prefixes"]
+
+_DATASET_CLAUSE = re.compile(r"\bFROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:|:)", re.IGNORECASE)
 
 _PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE)
 
@@ -44,6 +46,19 @@ def strip_strings(text: str) -> str:
     'SELECT       ?x'
     """
     return "".join(token if kind == "code" else " " * len(token) for kind, token in tokens(text))
+
+
+def has_dataset_clause(text: str) -> bool:
+    """Whether a query names its own dataset (``FROM`` or ``FROM NAMED``), outside strings and comments.
+
+    >>> has_dataset_clause("SELECT * FROM <urn:g> WHERE { ?s ?p ?o }"), has_dataset_clause('ASK { ?s ?p "FROM <x>" }')
+    (True, False)
+    """
+    masked = "".join(
+        token if kind == "code" else ("<" + " " * (len(token) - 1) if kind == "iri" else " " * len(token))
+        for kind, token in tokens(text)
+    )
+    return _DATASET_CLAUSE.search(masked) is not None
 
 
 def tokens(text: str) -> Iterator[tuple[str, str]]:

@@ -42,6 +42,7 @@ from kg.core.namespaces import CATALOG_GRAPH, IGKG, PREFIXES
 from kg.core.settings import Settings
 from kg.core.version import __version__
 from kg.query.binding import bind_values
+from kg.query.prefixes import has_dataset_clause
 from kg.query.results import solutions_to_dataframe, triples_to_graph
 from kg.store.catalog import (
     CATALOG_QUERY,
@@ -460,13 +461,15 @@ class KnowledgeGraph:
         union: bool = True,
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        own_dataset: bool | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run SPARQL and return pyoxigraph's lazy result (the fast path for serialisers).
 
-        The dataset: ``default_graph``/``named_graphs`` when given (a ``FROM`` in the text
-        wins over both); else the default graph is the union of the data graphs (with
-        ``union``) or the store's own default graph, and the named graphs are the data
-        graphs and the catalog.
+        The dataset: ``default_graph``/``named_graphs`` when given; else the query's own
+        ``FROM``/``FROM NAMED`` when it has them (``own_dataset``; found in the text when
+        ``None``); else the default graph is the union of the data graphs (with ``union``)
+        or the store's own default graph, and the named graphs are the data graphs and the
+        catalog.
 
         :raises QuerySyntaxError: the text does not parse (the message has the position).
 
@@ -482,6 +485,10 @@ class KnowledgeGraph:
                 kwargs["use_default_graph_as_union"] = union
             if named_graphs is not None:
                 kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        elif default_graph is None and named_graphs is None and (
+            own_dataset if own_dataset is not None else has_dataset_clause(sparql)
+        ):
+            pass  # FROM / FROM NAMED: Oxigraph takes the dataset from the query
         else:
             data = self._data_graph_nodes() if default_graph is None or named_graphs is None else []
             if default_graph is not None:
@@ -1034,7 +1041,7 @@ class KnowledgeGraph:
         if old is not None and old != graph:
             # hidden already; Ctrl-C here, or the budget running out, leaves the rest to recovery
             spent = time.monotonic() - since if since is not None else 0.0
-            self._delete_hidden(old, max(_OPEN_BUDGET, spent))
+            self._collect_garbage(max(_OPEN_BUDGET, spent))
 
     def drop(self, graph_or_source: str) -> int:
         """Remove a source's graph and its catalog record; returns the triples removed.
@@ -1079,17 +1086,8 @@ class KnowledgeGraph:
                 self.data_plane.drop(files)
             if self.location is not None:
                 self._store.flush()
-        self._delete_hidden(graph, _DROP_BUDGET)
+        self._collect_garbage(_DROP_BUDGET)
         return count
-
-    def _delete_hidden(self, graph: str, budget: float) -> None:
-        """Delete the hidden (pending, uncatalogued) ``graph``: on an embedded store with the other
-        leftovers, for at most ``budget`` seconds; on a server only that graph (one request), as
-        another client's load in progress is pending there too."""
-        if self._remote:
-            self._discard(graph)
-        else:
-            self._collect_garbage(budget)
 
     def _graph_matrix_files(self, graph: str) -> list[Any]:
         """The matrix files the catalog lists for ``graph``."""

@@ -85,6 +85,8 @@ def test_python_queries_do_not_see_the_catalog(store: Path, mesh: Path) -> None:
             assert int(kg.query(query)["n"].iloc[0]) == _reference(mesh, query=query), query
         in_catalog = kg.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?s ?p ?o }} }}")
         assert int(in_catalog["n"].iloc[0]) > 10
+        from_catalog = kg.query(f"SELECT (COUNT(*) AS ?n) FROM <{CATALOG_GRAPH}> WHERE {{ ?s ?p ?o }}")
+        assert from_catalog["n"].iloc[0] == in_catalog["n"].iloc[0]  # a query's own FROM is its dataset
         assert kg.graphs()["source"].tolist() == ["rdf/samples.nt"]
         assert CATALOG_GRAPH not in kg.data_graphs()
 
