@@ -1041,7 +1041,7 @@ class KnowledgeGraph:
         if old is not None and old != graph:
             # hidden already; Ctrl-C here, or the budget running out, leaves the rest to recovery
             spent = time.monotonic() - since if since is not None else 0.0
-            self._collect_garbage(max(_OPEN_BUDGET, spent))
+            self._delete_hidden(old, max(_OPEN_BUDGET, spent))
 
     def drop(self, graph_or_source: str) -> int:
         """Remove a source's graph and its catalog record; returns the triples removed.
@@ -1086,8 +1086,17 @@ class KnowledgeGraph:
                 self.data_plane.drop(files)
             if self.location is not None:
                 self._store.flush()
-        self._collect_garbage(_DROP_BUDGET)
+        self._delete_hidden(graph, _DROP_BUDGET)
         return count
+
+    def _delete_hidden(self, graph: str, budget: float) -> None:
+        """Delete the hidden (pending, uncatalogued) ``graph``: on an embedded store with the other
+        leftovers, for at most ``budget`` seconds; on a server only that graph (one request), as
+        another client's load in progress is pending there too."""
+        if self._remote:
+            self._discard(graph)
+        else:
+            self._collect_garbage(budget)
 
     def _graph_matrix_files(self, graph: str) -> list[Any]:
         """The matrix files the catalog lists for ``graph``."""
