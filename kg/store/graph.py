@@ -962,12 +962,7 @@ class KnowledgeGraph:
         self._begin(graph)
         try:
             with open_rdf(source) as handle, _naming(source, "cannot read"):
-                quads = ox.parse(handle, fmt)
-                while True:
-                    chunk = [ox.Quad(q.subject, q.predicate, q.object, target) for q in itertools.islice(quads, _LOAD_CHUNK)]
-                    if not chunk:
-                        break
-                    self._store.bulk_extend(chunk)
+                self._extend_in_chunks(ox.parse(handle, fmt), target)
         except SyntaxError as exc:
             self._discard(graph, budget=_DROP_BUDGET)
             raise syntax_error(source, exc) from None
@@ -987,11 +982,25 @@ class KnowledgeGraph:
         with _naming(self.location, "cannot write to the store at"):
             self._store.update(mark_pending(graph, utc_now()))
 
+    def _extend_in_chunks(self, quads: Iterable[Any], target: ox.NamedNode) -> None:
+        """Bulk-write parsed quads into ``target`` in steps of ``_LOAD_CHUNK`` (Ctrl-C acts between them)."""
+        quads = iter(quads)
+        while True:
+            chunk = [ox.Quad(q.subject, q.predicate, q.object, target) for q in itertools.islice(quads, _LOAD_CHUNK)]
+            if not chunk:
+                break
+            self._store.bulk_extend(chunk)
+
     def _bulk_load(self, path: Path, graph: str) -> None:
+        """Write the spool file ``path`` into a new pending ``graph`` (in interruptible steps)."""
         self._begin(graph)
         try:
             with _naming(path, "cannot bulk-load the spool file"):
-                self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+                if self._remote:
+                    self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+                else:
+                    with open(path, "rb") as handle:
+                        self._extend_in_chunks(ox.parse(handle, ox.RdfFormat.N_TRIPLES), ox.NamedNode(graph))
         except BaseException:
             self._discard(graph, budget=_DROP_BUDGET)
             raise
