@@ -107,18 +107,24 @@ def test_bgen_run_agrees_with_plink_run(plink_run: tuple[KnowledgeGraph, object]
         np.testing.assert_allclose(merged[f"{column}_bgen"], merged[f"{column}_plink"], rtol=1e-5, atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="the clinical loader keeps no subject variables (V1..V3) until the statistics issue's "
-                   "subject variables land; remove this marker then")
-def test_covariates_from_the_example_covariate_file_loaded_as_a_clinical_table(tmp_path: Path, shared_data: Path) -> None:
+def test_covariates_from_the_example_covariate_file_loaded_as_a_clinical_table(
+        plink_run: tuple[KnowledgeGraph, object], tmp_path: Path, shared_data: Path) -> None:
+    kg, _ = plink_run
     example = _example(shared_data)
-    with KnowledgeGraph(tmp_path / "store") as kg:
-        kg.load(example / "example.bed", build="GRCh37")
+    with KnowledgeGraph(tmp_path / "store") as other:
+        other.load(example / "example.bed", build="GRCh37")
         phenotypes = pd.read_csv(example / "phenotype.txt", sep=" ").rename(columns=FEATURES).drop(columns="FID")
         phenotypes.to_csv(tmp_path / "features.csv", index=False)
-        kg.load(tmp_path / "features.csv", kind="radiomics-csv", id_column="IID")
-        kg.load(example / "covariates.txt", kind="clinical", id_column="IID", sep=" ")
-        result = run_gwas(kg, covariates=COVARIATES, p_max=1e-3, store=False)
+        other.load(tmp_path / "features.csv", kind="radiomics-csv", id_column="IID")
+        other.load(example / "covariates.txt", kind="clinical", id_column="IID", sep=" ")  # FID IID V1 V2 V3
+        result = run_gwas(other, covariates=COVARIATES, p_max=1e-3, store=False, output=tmp_path / "all.parquet")
     assert result.tests == 2000 and result.parameters["covariates"] == COVARIATES
+    mine = pd.read_parquet(tmp_path / "all.parquet").reset_index(drop=True)
+    stored = kg.data_plane.matrix(kg.matrix_files(kind="gwas")).reset_index(drop=True)
+    merged = mine.merge(stored, on=["feature", "variant"], suffixes=("", "_beside"))
+    assert len(merged) == 2000
+    for column in ("beta", "se", "p"):
+        np.testing.assert_allclose(merged[column], merged[f"{column}_beside"], rtol=1e-12)
 
 
 def test_missing_phenotype_or_covariate_drops_the_subject_and_n_says_so(tmp_path: Path, shared_data: Path) -> None:
