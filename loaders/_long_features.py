@@ -34,6 +34,7 @@ from rdflib.namespace import RDF, RDFS
 
 from kg.core.errors import LoadError
 from kg.core.namespaces import IGKG
+from kg.core.values import MISSING_TOKENS, normalise_token
 from loaders._contract import LoadContext, LoadReport, Triple
 from loaders._ibsi import any_feature_node, resolve_feature
 from loaders._shapes import cohort, measurement, subject
@@ -45,7 +46,7 @@ _FEATURE = ("feature", "feature_name", "featurename", "feature name", "feature_i
 _VALUE = ("value", "feature_value", "featurevalue", "feature value", "values")
 _IMAGE = re.compile(r"^(image|mask|roi|segmentation|imagespace(_name)?|roimask(_name)?|image[ _]?(id|file|path)|mask[ _]?(id|file|path)|series(uid)?)$", re.IGNORECASE)
 _IGNORED = re.compile(r"^(unit|units|patient_label)$", re.IGNORECASE)
-_MISSING = {"", "nan", "na", "n/a", "none", "null", "#n/a", "-"}
+_MISSING = MISSING_TOKENS
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def parse_long(
                 continue
             kept_once.add(key)
         text = row.cells[columns.value].strip()
-        if text.lower() in _MISSING:
+        if normalise_token(text) in _MISSING:
             missing += 1
             yield from triples
             continue

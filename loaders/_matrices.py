@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 
 from kg.core.errors import LoadError
+from kg.core.values import MISSING_TOKENS as _CORE_MISSING
+from kg.core.values import normalise_token
 from loaders._contract import LoadContext, MatrixSink
 
 __all__ = ["MISSING_TOKENS", "CategoryBuffer", "MatrixBuffer", "TransposedBuffer", "open_buffer", "parse_block"]
 
-MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "none", "null", "#n/a", "-", "not collected", "unknown",
-                            "not available", "not reported", "[not available]", "[not evaluated]", "[unknown]"})
-"""Cells that mean "no value" in a matrix (compared stripped and lower case)."""
+MISSING_TOKENS = _CORE_MISSING
+"""Cells that mean "no value" in a matrix: :data:`kg.core.values.MISSING_TOKENS`."""
 
 _CELLS_PER_CHUNK = 4_000_000
 
@@ -135,7 +136,7 @@ def parse_block(
     return values
 
 
-_MISSING_CELL = np.frompyfunc(lambda cell: cell is None or str(cell).strip().lower() in MISSING_TOKENS, 1, 1)
+_MISSING_CELL = np.frompyfunc(lambda cell: cell is None or normalise_token(cell) in MISSING_TOKENS, 1, 1)
 
 
 def _is_missing(text: np.ndarray) -> np.ndarray:
@@ -232,7 +233,7 @@ class CategoryBuffer:
         self.name = name
         self.kind = kind
         self.variables = dict(variables)
-        self.missing = frozenset(m.lower() for m in missing)
+        self.missing = frozenset(normalise_token(m) for m in missing)
         self._rows: dict[str, dict[str, str]] = {}
 
     def add(self, subject: str, cells: Mapping[str, Any]) -> None:
@@ -244,7 +245,7 @@ class CategoryBuffer:
             if key not in self.variables or value is None:
                 continue
             text = str(value).strip()
-            if text.lower() in self.missing:
+            if normalise_token(text) in self.missing:
                 continue
             row.setdefault(key, text)
 

@@ -18,6 +18,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from kg.core.errors import LoadError
 from kg.core.namespaces import IGKG, PROV
+from kg.core.values import MISSING_TOKENS, normalise_token
 from loaders._contract import LoadContext, Triple
 from loaders._tables import TableRow
 
@@ -191,8 +192,8 @@ _POSITIVE = {"mutant", "mutated", "mutation", "positive", "translocated", "trans
              "amplified", "amplification", "deleted", "deletion", "methylated", "present", "yes", "true", "1", "1.0"}
 _NEGATIVE = {"wildtype", "wild type", "wild-type", "wt", "negative", "not translocated", "not amplified",
              "not deleted", "unmethylated", "absent", "no", "false", "0", "0.0"}
-_NOT_KNOWN = {"", "unknown", "not collected", "not assessed", "not available", "[not available]", "na", "n/a",
-              "nan", "none", "not tested", "indeterminate", "equivocal", "[unknown]", "[not evaluated]"}
+_NOT_KNOWN = MISSING_TOKENS | {"not tested", "indeterminate", "equivocal"}
+"""A marker status that says nothing: every missing token, and the statuses of an assay without a call."""
 
 
 def marker_value(status: str) -> float | None:
@@ -203,7 +204,7 @@ def marker_value(status: str) -> float | None:
     >>> marker_value("Mutant"), marker_value("Wildtype"), marker_value("Not collected")
     (1.0, 0.0, None)
     """
-    text = " ".join(str(status).strip().lower().split())
+    text = normalise_token(status)
     if text in _POSITIVE:
         return 1.0
     if text in _NEGATIVE:

@@ -41,6 +41,7 @@ from rdflib.namespace import XSD
 from kg.core.errors import LoadError
 from kg.core.files import delimiter_for
 from kg.core.namespaces import IGKG, expand
+from kg.core.values import MISSING_TOKENS, normalise_token
 from loaders import _shapes as model
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._tables import TableRow, finite_number, iter_lines, iter_table
@@ -65,11 +66,7 @@ _STAGE_DEFAULT = (
     ("ajcc_pathologic_tumor_stage",),
     ("clinical_stage",),
 )
-_MISSING = {
-    "", "na", "n/a", "nan", "none", "null", "unknown", "not collected", "not assessed", "not recorded in database",
-    "[not available]", "[not applicable]", "[unknown]", "[not evaluated]", "[discrepancy]", "[completed]",
-    "[not reported]", "not available", "not applicable", "not reported", "-",
-}
+_MISSING = MISSING_TOKENS
 _CODE = re.compile(r"^\s*(?P<prefix>MESH|MeSH|MSH|UMLS|NCIT|NCIt|NCI|MONDO)\s*:\s*(?P<local>[A-Za-z0-9_.]+)\s*$")
 _BIOTAB = re.compile(r"^nationwidechildrens\.org_clinical_.*\.txt(\.gz)?$", re.IGNORECASE)
 
@@ -80,7 +77,7 @@ def is_missing(value: str) -> bool:
     >>> is_missing("[Not Available]"), is_missing("Not Collected"), is_missing("T2a")
     (True, True, False)
     """
-    return " ".join(value.strip().lower().split()) in _MISSING
+    return normalise_token(value) in _MISSING
 
 
 def diagnosis_iri(text: str) -> URIRef | None:

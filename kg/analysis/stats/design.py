@@ -2,7 +2,7 @@
 
 A *subject variable* is one column of a clinical or covariate table, typed: numbers become
 ``float64``; anything else a categorical with its levels sorted. The values in
-:data:`MISSING_TOKENS` (``N/A``, ``Not Collected``, ``Unknown``, empty, NaN, ..., compared
+:data:`kg.core.values.MISSING_TOKENS` (the one list loaders use too) (``N/A``, ``Not Collected``, ``Unknown``, empty, NaN, ..., compared
 case-insensitively after stripping) are missing, never a level.
 
 A *design* codes covariates for a linear model: numeric terms as they are, categorical terms
@@ -40,6 +40,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from kg.core.values import MISSING_TOKENS, VariableError, missing_mask
+from kg.core.values import subject_variable as _core_subject_variable
+
 from .errors import DesignError
 
 __all__ = [
@@ -56,27 +59,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-MISSING_TOKENS: frozenset[str] = frozenset(
-    {
-        "",
-        "-",
-        "?",
-        "missing",
-        "n/a",
-        "na",
-        "nan",
-        "not applicable",
-        "not assessed",
-        "not available",
-        "not collected",
-        "not recorded",
-        "not recorded in database",
-        "null",
-        "unknown",
-    }
-)
-"""Values that mean *missing*, lower-cased; compare with ``str(value).strip().casefold()``."""
 
 POSITIVE_LEVELS: frozenset[str] = frozenset(
     {
@@ -100,81 +82,16 @@ POSITIVE_LEVELS: frozenset[str] = frozenset(
 """Level names taken as the positive class of a two-level marker when none is named."""
 
 
-def missing_mask(values: pd.Series) -> pd.Series:
-    """True where ``values`` is NaN/None or one of :data:`MISSING_TOKENS`.
-
-    >>> missing_mask(pd.Series(["Mutant", " n/a ", None, "Not Collected", "0"])).tolist()
-    [False, True, True, True, False]
-    """
-    na = values.isna().to_numpy()
-    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-        return pd.Series(na, index=values.index, name=values.name)
-    text = values.astype(str).str.strip().str.casefold().isin(MISSING_TOKENS).to_numpy(dtype=bool) | na
-    return pd.Series(text, index=values.index, name=values.name)
-
-
-def _number(text: str) -> float:
-    """``text`` as a finite float, or NaN."""
-    try:
-        value = float(text)
-    except ValueError:
-        return np.nan
-    return value if np.isfinite(value) else np.nan
-
-
 def subject_variable(values: pd.Series, *, categorical: bool | None = None) -> pd.Series:
-    """Type one subject variable: float64 if every present value is a number, else categorical.
-
-    Missing tokens become NaN first. ``categorical=True`` forces categories (e.g. numeric
-    site codes), ``False`` forces numbers (:class:`DesignError` names a value that is not).
-    Categories are sorted (numerically when they are numbers); booleans are categorical.
-    The work is done once per distinct value.
+    """Type one subject variable (:func:`kg.core.values.subject_variable`; :class:`DesignError` when it cannot).
 
     >>> subject_variable(pd.Series(["70", "Unknown", "61.5"], name="Age")).tolist()
     [70.0, nan, 61.5]
-    >>> subject_variable(pd.Series(["VA", "Stanford", ""])).cat.categories.tolist()
-    ['Stanford', 'VA']
     """
-    dtype = values.dtype
-    boolean = pd.api.types.is_bool_dtype(dtype)
-    if pd.api.types.is_numeric_dtype(dtype) and not boolean and not categorical:
-        out = values.astype("float64")
-        return out.where(np.isfinite(out.to_numpy()))
-    codes, uniques = pd.factorize(values, sort=False)
-    unique_values = list(uniques)
-    texts = [str(u).strip() for u in unique_values]
-    missing_u = np.array([t.casefold() in MISSING_TOKENS for t in texts], dtype=bool)
-    present_u = ~missing_u
-    numbers_u = np.array([np.nan if boolean else _number(t) for t in texts], dtype="float64")
-    numeric = not boolean and bool(np.isfinite(numbers_u[present_u]).all())
-    if categorical is False and not numeric:
-        bad = next(t for t, ok, num in zip(texts, present_u, numbers_u) if ok and not np.isfinite(num))
-        raise DesignError(
-            f"variable {values.name!r}: value {bad!r} is not a number (make it numeric or categorical)"
-        )
-    index_of_unique = np.where(codes >= 0, codes, 0)
-    is_missing = (codes < 0) | (missing_u[index_of_unique] if len(texts) else True)
-    if numeric and not categorical:
-        out_values = np.where(is_missing, np.nan, numbers_u[index_of_unique] if len(texts) else np.nan)
-        return pd.Series(out_values, index=values.index, name=values.name, dtype="float64")
-    if numeric:
-        present = numbers_u[present_u]
-        integral = bool((present == np.round(present)).all())
-        labels_u: list[Hashable] = [int(v) if integral and np.isfinite(v) else v for v in numbers_u.tolist()]
-    elif boolean:
-        labels_u = [bool(u) for u in unique_values]
-    else:
-        labels_u = list(texts)
-    levels = sorted({labels_u[i] for i in np.flatnonzero(present_u)})
-    position = {level: k for k, level in enumerate(levels)}
-    level_code_u = np.array(
-        [position.get(label, -1) if ok else -1 for label, ok in zip(labels_u, present_u)], dtype=int
-    )
-    cat_codes = np.where(is_missing, -1, level_code_u[index_of_unique] if len(texts) else -1)
-    categories = pd.Categorical.from_codes(
-        cat_codes, categories=pd.Index(levels, dtype=object) if not levels else levels
-    )
-    return pd.Series(categories, index=values.index, name=values.name)
+    try:
+        return _core_subject_variable(values, categorical=categorical)
+    except VariableError as exc:
+        raise DesignError(str(exc)) from None
 
 
 def subject_variables(frame: pd.DataFrame, *, categorical: Iterable[Hashable] = ()) -> pd.DataFrame:

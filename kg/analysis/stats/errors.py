@@ -1,18 +1,19 @@
 """Errors of the numeric statistics kernels.
 
-They subclass :class:`ValueError` only, so the kernels stay free of igkg imports; the layer
-that wires them in may re-base :class:`StatsError` on igkg's ``IgkgError``.
+They are igkg errors (:class:`kg.core.errors.IgkgError`) and :class:`ValueError` errors.
 """
 
 from __future__ import annotations
 
+from kg.core.errors import IgkgError
+
 __all__ = ["DesignError", "HarmonisationError", "StatsError"]
 
 
-class StatsError(ValueError):
+class StatsError(IgkgError, ValueError):
     """The inputs of a statistical analysis are unusable; the message names what and what to do.
 
-    >>> issubclass(DesignError, StatsError) and issubclass(StatsError, ValueError)
+    >>> issubclass(DesignError, StatsError) and issubclass(StatsError, ValueError) and issubclass(StatsError, IgkgError)
     True
     """
 
