@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import RDF, RDFS, XSD
 
 from kg.core.errors import LoadError
 from kg.core.files import delimiter_for
@@ -48,7 +48,7 @@ from loaders._tables import TableRow, finite_number, iter_lines, iter_table
 from loaders._genes import resolver_for
 from loaders._matrices import CategoryBuffer
 
-__all__ = ["LOADER", "diagnosis_iri", "is_missing"]
+__all__ = ["LOADER", "diagnosis_iri", "is_missing", "variable_iri", "variable_triples"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ _STAGE_DEFAULT = (
     ("clinical_stage",),
 )
 _MISSING = MISSING_TOKENS
+_MAX_LEVELS = 50
+"""A categorical column with more distinct values is free text: no levels in the graph."""
 _CODE = re.compile(r"^\s*(?P<prefix>MESH|MeSH|MSH|UMLS|NCIT|NCIt|NCI|MONDO)\s*:\s*(?P<local>[A-Za-z0-9_.]+)\s*$")
 _BIOTAB = re.compile(r"^nationwidechildrens\.org_clinical_.*\.txt(\.gz)?$", re.IGNORECASE)
 
@@ -189,10 +191,12 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         markers[column] = model.marker(context, column, shared, gene=gene)
     yield from shared
 
+    variable_columns = [h for h in header if h != id_column and h not in markers and h.strip()]
     clinical = CategoryBuffer(
         context, "clinical", kind="clinical", missing=_MISSING,
-        variables={h: "" for h in header if h != id_column and h not in markers and h.strip()},
+        variables={h: str(variable_iri(context, h)) for h in variable_columns},
     )
+    seen_values: dict[str, set[str]] = {h: set() for h in variable_columns}
     marker_rows: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     for row in _chain(first, rows):
@@ -210,7 +214,12 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         triples: list[Triple] = []
         node = model.subject(context, subject_id, triples, cohort_node=cohort_node)
         triples += _facts(path, row, node, columns, stage_columns, report)
-        clinical.add(str(node), {h: " ".join(v.split()) for h, v in row.cells.items()})
+        cells = {h: " ".join(v.split()) for h, v in row.cells.items()}
+        clinical.add(str(node), cells)
+        for h, values in seen_values.items():
+            value = cells.get(h, "")
+            if len(values) <= _MAX_LEVELS and not is_missing(value):
+                values.add(value)
         marker_row: dict[str, object] = {"subject": str(node)}
         if markers and context.columnar:
             marker_rows.append(marker_row)
@@ -234,6 +243,39 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         yield from triples
     clinical.close(report)
     _write_markers(context, report, markers, marker_rows)
+    yield from variable_triples(context, seen_values)
+
+
+def variable_iri(context: LoadContext, column: str) -> URIRef:
+    """The node of a subject variable: a clinical column as loaded (one per column name)."""
+    return context.mint("subject-variable", column)
+
+
+def variable_triples(context: LoadContext, values: dict[str, set[str]]) -> list[Triple]:
+    """One ``igkg:SubjectVariable`` per column with a value: its label (the column name), its
+    type (``numeric`` when every value is a finite number, else ``categorical``) and, for a
+    categorical one with at most ``_MAX_LEVELS`` values, its levels (missing tokens are never levels)."""
+    triples: list[Triple] = []
+    for column, seen in values.items():
+        if not seen:
+            continue
+        node = variable_iri(context, column)
+        numeric = all(_is_number(v) for v in seen)
+        triples += [
+            (node, RDF.type, IGKG.SubjectVariable),
+            (node, RDFS.label, Literal(column)),
+            (node, IGKG.variableType, Literal("numeric" if numeric else "categorical")),
+        ]
+        if not numeric and len(seen) <= _MAX_LEVELS:
+            triples += [(node, IGKG.level, Literal(level)) for level in sorted(seen)]
+    return triples
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _write_markers(context: LoadContext, report: LoadReport, markers: dict[str, URIRef], rows: list[dict[str, object]]) -> None:
