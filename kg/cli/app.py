@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kg.cli import associate, gwas, ibsi, matrix, plot, query, reason, serve, store
+from kg.cli import associate, gwas, ibsi, matrix, plot, query, radiogenomics, reason, serve, store
 from kg.cli.common import CliState
 
 __all__ = ["app", "main"]
@@ -53,9 +53,18 @@ app.command(name="ibsi-report", help="IBSI conformance: features of the IBSI dig
 app.command(name="associate", help="Test every imaging feature against a marker, every gene or every pathway; store results with q <= --q-max.")(associate.associate)
 app.command(name="gwas", help="Imaging GWAS: every imaging feature against every variant (OLS feature ~ dosage + covariates); hits with p <= --p-max into the graph.")(gwas.gwas)
 app.command(name="plot", help="Plot a run's volcano or heatmap, or a feature by marker status (box), to PNG or SVG.")(plot.plot)
+app.command(name="harmonise", help="ComBat-harmonise the radiomic features across a batch variable (a new version of the matrix, with its run).")(radiogenomics.harmonise)
+app.command(name="icc", help="Per-feature ICC(A,1) or ICC(C,1) with 95% CI over a replicate column; stored on the features for the cohort.")(radiogenomics.icc)
+app.command(name="predict", help="Cross-validated prediction of a marker from imaging features: AUC with 95% CI, permutation p-value.")(radiogenomics.predict)
 app.command(name="reason", help="Classify the ontology (HermiT via owlready2) and materialise inferences into the graph inferences/owlready2.")(reason.reason)
 
 
 def main() -> None:
-    """Entry point of the ``igkg`` console script."""
-    app()
+    """Entry point of the ``igkg`` console script (a bare ``--harmonised`` means ``--harmonised latest``)."""
+    import sys
+
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg == "--harmonised" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            args.insert(i + 1, "latest")
+    app(args)

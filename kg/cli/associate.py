@@ -27,7 +27,7 @@ def associate(
     marker: Annotated[list[str] | None, typer.Option("--marker", help="A marker by column name or gene ('EGFR mutation status' or 'EGFR'); repeatable.")] = None,
     genes: Annotated[bool, typer.Option("--genes", help="Test against every gene of the loaded expression profiles.")] = False,
     pathways: Annotated[str | None, typer.Option("--pathways", help="Gene-set scores from a GMT file, or 'graph' for the gene sets in the store.")] = None,
-    method: Annotated[str | None, typer.Option("--method", help="spearman, pearson, mannwhitney, pointbiserial or kruskal (default: mannwhitney for markers, spearman otherwise).")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="spearman, pearson, mannwhitney, pointbiserial, kruskal, linear (feature ~ target + covariates) or logistic (marker ~ feature + covariates) (default: mannwhitney for markers, spearman otherwise).")] = None,
     min_n: Annotated[int, typer.Option("--min-n", help="Least number of subjects with both values for a pair to be tested.")] = 10,
     q_max: Annotated[float, typer.Option("--q-max", help="Results with BH q at most this go into the graph.")] = 0.05,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the results as CSV here ('-' for standard output).")] = None,
@@ -37,6 +37,9 @@ def associate(
     significant_only: Annotated[bool, typer.Option("--significant-only", help="Compute and write only the results with q <= --q-max (fast on large analyses).")] = False,
     no_graph: Annotated[bool, typer.Option("--no-graph", help="Do not store the run and its associations.")] = False,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run the tiles on this dask.distributed scheduler (tcp://HOST:PORT; default IGKG_DASK_SCHEDULER, else here).")] = None,
+    covariates: Annotated[str | None, typer.Option("--covariates", help="Comma-separated subject variables (clinical columns as loaded) to adjust for: --method linear, logistic or spearman (partial).")] = None,
+    min_icc: Annotated[float | None, typer.Option("--min-icc", help="Keep only features with ICC >= this in the latest 'igkg icc' run for the cohort.")] = None,
+    harmonised: Annotated[str | None, typer.Option("--harmonised", help="Use the harmonised features: 'latest' (also a bare --harmonised) or a harmonisation run id.")] = None,
 ) -> None:
     """Run one association analysis (see the module docstring)."""
     from kg.analysis.associations import run_analysis, write_run
@@ -57,6 +60,9 @@ def associate(
                 marker_source=marker_source,
                 only_significant=significant_only,
                 scheduler=scheduler,
+                covariates=[c for c in (covariates or "").split(",") if c.strip()],
+                min_icc=min_icc,
+                harmonised=harmonised,
             )
             report = None if no_graph else write_run(kg, run)
     except (IgkgError, OSError) as exc:

@@ -13,7 +13,7 @@ import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
-from kg.analysis.associations.kernels import METHODS
+from kg.analysis.associations.adjusted import method_spec
 from kg.analysis.associations.records import AssociationRun
 from kg.core.errors import AssociationError
 from kg.core.files import sha256
@@ -71,7 +71,7 @@ def run_triples(run: AssociationRun, *, base: str | None = None) -> list[tuple[o
     """
     base = base or Settings.from_env().base
     node = mint(base, "analysis-run", run.run_id)
-    method = METHODS[str(run.parameters["method"])]
+    method = method_spec(str(run.parameters["method"]))
     triples: list[tuple[object, object, object]] = [
         (node, RDF.type, IGKG.AnalysisRun),
         (node, RDF.type, PROV.Activity),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kg.analysis.associations.adjusted import ADJUSTED_METHODS, REGRESSION_METHODS, adjusted_associate, method_spec
 from kg.analysis.associations.distributed import associate_tiled, connect, scheduler_address
 from kg.analysis.associations.inputs import (
     expression_targets,
@@ -43,6 +44,9 @@ def run_analysis(
     only_significant: bool = False,
     min_genes: int = 3,
     scheduler: str | None = None,
+    covariates: Sequence[str] = (),
+    min_icc: float | None = None,
+    harmonised: str | None = None,
 ) -> AssociationRun:
     """Read features and targets from the store, run the engine and describe the run.
 
@@ -75,21 +79,55 @@ def run_analysis(
         raise AssociationError("give exactly one of --marker, --genes or --pathways")
     kind = "marker" if markers else "genes" if genes else "pathways"
     method = method or default_method(kind, traits=traits)
-    if method not in METHODS:
-        raise AssociationError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
-    if kind == "marker" and METHODS[method].target != "binary":
+    covariates = [c.strip() for c in covariates if c.strip()]
+    if method in REGRESSION_METHODS or covariates:
+        if method not in ADJUSTED_METHODS:
+            raise AssociationError(f"--covariates need --method linear, logistic or spearman, not {method}")
+        if method == "logistic" and kind != "marker":
+            raise AssociationError("logistic models a binary marker: use it with --marker (linear or spearman for genes and pathways)")
+    elif method not in METHODS:
+        raise AssociationError(f"unknown method {method!r}; one of {', '.join([*METHODS, *REGRESSION_METHODS])}")
+    if method in ADJUSTED_METHODS and (method in REGRESSION_METHODS or covariates):
+        pass
+    elif kind == "marker" and METHODS[method].target != "binary":
         raise AssociationError(f"a marker is binary: use --method mannwhitney or pointbiserial, not {method}")
     if kind != "marker" and METHODS[method].target == "binary":
         raise AssociationError(f"{method} needs a binary marker; for genes and pathways use spearman, pearson or kruskal")
-    features = imaging_features(kg, cohort=cohort, traits=traits or method == "kruskal", ordinal=method != "kruskal")
+    harmonised_run = None
+    if harmonised is not None:
+        from kg.analysis.radiogenomics.harmonise import harmonised_features
+
+        harmonised_run, features = harmonised_features(kg, None if harmonised == "latest" else harmonised, cohort=cohort)
+    else:
+        features = imaging_features(kg, cohort=cohort, traits=traits or method == "kruskal", ordinal=method != "kruskal")
+    icc_run = None
+    if min_icc is not None:
+        from kg.analysis.radiogenomics.reliability import latest_icc
+
+        icc_run, iccs = latest_icc(kg, cohort=cohort)
+        keep = [c for c in features.features.columns if float(iccs.get(c, float("nan"))) >= min_icc]
+        dropped = features.features.shape[1] - len(keep)
+        if not keep:
+            raise AssociationError(f"no feature has ICC >= {min_icc} in ICC run {icc_run}")
+        features.features = features.features[keep]
+        features.notes.append(f"--min-icc {min_icc}: kept {len(keep)} feature(s), dropped {dropped} (ICC run {icc_run})")
+        features.graphs = sorted({*features.graphs, f"reliability/{icc_run}"})
     if kind == "marker":
         targets = marker_targets(kg, markers, source=marker_source)
     else:
         targets = expression_targets(kg)
         if kind == "pathways":
             targets = pathway_targets(kg, targets, None if pathways == "graph" else pathways, min_genes=min_genes)
+    covariate_table = None
+    if covariates:
+        from kg.analysis.radiogenomics.variables import subject_table
+
+        covariate_table, covariate_graphs = subject_table(kg, covariates, subjects=list(features.features.index))
+        features.graphs = sorted({*features.graphs, *covariate_graphs})
     address = scheduler_address(scheduler)
-    if address is not None:
+    if method in REGRESSION_METHODS or covariates:
+        results = adjusted_associate(features.features, targets.targets, method=method, covariates=covariate_table, min_n=min_n)
+    elif address is not None:
         client = connect(address)
         try:
             results = associate_tiled(features.features, targets.targets, method=method, min_n=min_n, q_max=q_max,
@@ -103,7 +141,7 @@ def run_analysis(
     used = sorted(set(features.graphs) | set(targets.graphs))
     parameters: dict[str, object] = {
         "method": method,
-        "stato": str(METHODS[method].stato),
+        "stato": str(method_spec(method).stato),
         "targets": kind,
         "markers": list(markers),
         "pathways": file_fingerprint(pathways) if pathways and pathways != "graph" else pathways,
@@ -115,6 +153,17 @@ def run_analysis(
         "correction": "Benjamini-Hochberg and Bonferroni over all tests of the run",
         "min_genes": min_genes if kind == "pathways" else None,
     }
+    if method in REGRESSION_METHODS or covariates or min_icc is not None or harmonised is not None:
+        parameters.update({
+            "covariates": covariates,
+            "min_icc": min_icc,
+            "icc_run": icc_run,
+            "harmonised": harmonised_run,
+            "model": str(results["model"].dropna().iloc[0]) if "model" in results and results["model"].notna().any() else None,
+            "test": str(results["test"].dropna().iloc[0]) if "test" in results and results["test"].notna().any() else None,
+            "correction": "Benjamini-Hochberg and Bonferroni over all tests of the run with a p-value",
+            "not_converged": int((~results["converged"].astype(bool)).sum()) if "converged" in results else 0,
+        })
     notes = features.notes + targets.notes
     if results.attrs.get("single_valued_targets"):
         notes.append(f"not tested (one value only): {', '.join(results.attrs['single_valued_targets'])}")

@@ -1,0 +1,133 @@
+"""Feature reliability: per-feature ICC over a replicate column, as a run stored on the features.
+
+:func:`feature_icc` reads the cohort's radiomic matrix with its replicate level (loaded with
+``igkg load TABLE --kind radiomics-csv --replicate-column NAME``) and computes ICC(A,1) or
+ICC(C,1) with its 95% CI (:func:`kg.analysis.stats.icc.icc`, McGraw and Wong). A stored run
+(:func:`write_reliability`) is an ``igkg:ReliabilityRun`` with one ``igkg:FeatureReliability``
+node per feature x cohort x run (icc, CI, n, type) linked to the feature and the run;
+:func:`latest_icc` gives the ICCs of the latest run for a cohort (``associate --min-icc``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from kg.analysis.radiogenomics.runs import activity_triples, double, latest_run, run_identifier, run_node, store_run
+from kg.analysis.stats.icc import icc
+from kg.core.errors import AssociationError, StoreError
+from kg.core.iris import mint
+from kg.core.namespaces import IGKG, PROV
+from kg.core.settings import Settings
+
+__all__ = ["ICC_OUTPUT_COLUMNS", "RUN_KIND", "ReliabilityRun", "feature_icc", "latest_icc", "write_reliability"]
+
+RUN_KIND = "reliability-run"
+"""Catalog kind of a stored ICC run."""
+ICC_OUTPUT_COLUMNS = ["feature", "icc", "ci_low", "ci_high", "n"]
+"""Columns of ``igkg icc --output``."""
+
+
+@dataclass
+class ReliabilityRun:
+    """One ICC run: id, parameters, the table (:data:`ICC_OUTPUT_COLUMNS`), feature IRIs, inputs."""
+
+    run_id: str
+    parameters: dict[str, object]
+    table: pd.DataFrame
+    feature_iris: dict[str, str]
+    used: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def feature_icc(kg: object, *, replicate_column: str, kind: str = "agreement", cohort: str | None = None) -> ReliabilityRun:
+    """ICC of every feature of the cohort over the replicates loaded from ``replicate_column``.
+
+    :raises AssociationError: no matrix loaded with that replicate column.
+    """
+    if kind not in ("agreement", "consistency"):
+        raise AssociationError(f"--type is agreement or consistency, not {kind!r}")
+    members = None
+    if cohort:
+        try:
+            members = kg.cohort_subjects(cohort)  # type: ignore[attr-defined]
+        except StoreError as exc:
+            raise AssociationError(str(exc)) from None
+    plane = kg.data_plane  # type: ignore[attr-defined]
+    files = [f for f in kg.matrix_files(kind="radiomics") if "replicate" in plane.info(f).keys]  # type: ignore[attr-defined]
+    if not files:
+        raise AssociationError(
+            f"no radiomic matrix with replicates from column {replicate_column!r}; load one with "
+            f"'igkg load TABLE --kind radiomics-csv --replicate-column {replicate_column!r}'"
+        )
+    frame = plane.matrix(files, subjects=members)
+    frame.columns = [str(c) for c in frame.columns]
+    iris: dict[str, str] = {}
+    for file in files:
+        iris.update(plane.column_map(file))
+    owner = kg.matrix_graphs(kind="radiomics")  # type: ignore[attr-defined]
+    used = sorted({owner[f.path] for f in files if f.path in owner})
+    wide = frame.reset_index()
+    keep = [c for c in wide.columns if c in ("subject", "replicate") or pd.api.types.is_numeric_dtype(wide[c])]
+    wide = wide[keep]
+    features = [c for c in wide.columns if c not in ("subject", "replicate", "roi")]
+    table = icc(wide, subject="subject", replicate="replicate", features=features, kind=kind)  # type: ignore[arg-type]
+    parameters: dict[str, object] = {
+        "method": str(table.attrs.get("method", f"ICC({'A' if kind == 'agreement' else 'C'},1), McGraw and Wong 1996")),
+        "type": kind, "replicate_column": replicate_column, "cohort": cohort, "confidence": 0.95,
+        "n_features": len(features),
+    }
+    return ReliabilityRun(run_identifier(parameters, used), parameters, table[ICC_OUTPUT_COLUMNS], iris, used)
+
+
+def write_reliability(kg: object, run: ReliabilityRun) -> object:
+    """Store the run (graph ``reliability/<run id>``) with one node per feature and its table."""
+    base = Settings.from_env().base
+    node = run_node(RUN_KIND, run.run_id)
+    triples = activity_triples(node, IGKG.ReliabilityRun, f"igkg icc --type {run.parameters['type']} run {run.run_id}",
+                               run.run_id, run.parameters, run.used)
+    cohort = run.parameters.get("cohort")
+    cohort_node = mint(base, "cohort", str(cohort).strip()) if cohort else None
+    if cohort_node is not None:
+        triples.append((node, IGKG.cohort, cohort_node))
+    for row in run.table.itertuples(index=False):
+        iri = run.feature_iris.get(str(row.feature))
+        if not iri or pd.isna(row.icc):
+            continue
+        est = mint(base, "feature-reliability", run.run_id, str(row.feature))
+        triples += [
+            (est, RDF.type, IGKG.FeatureReliability),
+            (est, IGKG.feature, URIRef(iri)),
+            (est, IGKG.icc, double(row.icc)),
+            (est, IGKG.ciLow, double(row.ci_low)),
+            (est, IGKG.ciHigh, double(row.ci_high)),
+            (est, IGKG.sampleSize, Literal(int(row.n), datatype=XSD.integer)),
+            (est, IGKG.iccType, Literal(str(run.parameters["type"]))),
+            (est, PROV.wasGeneratedBy, node),
+        ]
+        if cohort_node is not None:
+            triples.append((est, IGKG.cohort, cohort_node))
+    table = run.table.copy()
+    table.insert(0, "subject", table["feature"].astype(str))
+    return store_run(kg, f"reliability/{run.run_id}", triples, kind=RUN_KIND, node=node, parameters=run.parameters,
+                     used=run.used, tables={"icc": ("feature-reliability", table)})
+
+
+def latest_icc(kg: object, *, cohort: str | None = None) -> tuple[str, pd.Series]:
+    """ICC by feature name of the latest ICC run for ``cohort`` (any cohort when ``None``).
+
+    :raises AssociationError: no ICC run stored for that cohort.
+    """
+    where = ""
+    if cohort:
+        where = f"?run igkg:cohort <{mint(Settings.from_env().base, 'cohort', cohort.strip())}> ."
+    run_id = latest_run(kg, IGKG.ReliabilityRun, where=where)
+    if run_id is None:
+        raise AssociationError(f"no ICC run{' for cohort ' + repr(cohort) if cohort else ''} in the store; run 'igkg icc' first")
+    files = [f for f in kg.matrix_files(kind="feature-reliability") if f.source_key == f"reliability/{run_id}"]  # type: ignore[attr-defined]
+    table = kg.data_plane.matrix(files).reset_index(drop=True)  # type: ignore[attr-defined]
+    return run_id, pd.Series(table["icc"].to_numpy(dtype=float), index=table["feature"].astype(str).to_numpy(), name="icc")
+

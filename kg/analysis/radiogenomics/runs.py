@@ -1,0 +1,106 @@
+"""The provenance shared by every radiogenomic run: a ``prov:Activity`` with its parameters,
+software versions, the graphs and data-plane files it used, stored as its own source graph."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from typing import Any
+
+import pandas as pd
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from kg.analysis.associations.provenance import run_identifier
+from kg.core.iris import mint
+from kg.core.namespaces import IGKG, PROV
+from kg.core.settings import Settings
+from kg.core.version import __version__
+
+__all__ = ["PACKAGES", "activity_triples", "double", "latest_run", "run_identifier", "run_node", "store_run"]
+
+PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "statsmodels")
+"""Packages whose versions a run records (those installed)."""
+
+
+def run_node(kind: str, run_id: str) -> URIRef:
+    """The IRI of a run: ``<base>/<kind>/<run id>``.
+
+    >>> str(run_node("harmonisation-run", "abc")).endswith("/harmonisation-run/abc")
+    True
+    """
+    return mint(Settings.from_env().base, kind, run_id)
+
+
+def double(value: float) -> Literal:
+    """An ``xsd:double`` literal (``repr`` of the float).
+
+    >>> double(0.5)
+    rdflib.term.Literal('0.5', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#double'))
+    """
+    return Literal(repr(float(value)), datatype=XSD.double)
+
+
+def activity_triples(
+    node: URIRef,
+    rdf_class: URIRef,
+    label: str,
+    run_id: str,
+    parameters: Mapping[str, Any],
+    used: Sequence[str],
+) -> list[tuple[Any, Any, Any]]:
+    """A run's ``prov:Activity``: class, label, parameters (JSON), settings hash, software
+    versions, ``prov:used`` for every input graph or data-plane file, ``prov:endedAtTime``.
+
+    >>> triples = activity_triples(URIRef("urn:x:run"), IGKG.HarmonisationRun, "run", "abc", {"batch": "site"}, ["urn:x:g"])
+    >>> (URIRef("urn:x:run"), PROV.used, URIRef("urn:x:g")) in triples
+    True
+    """
+    triples: list[tuple[Any, Any, Any]] = [
+        (node, RDF.type, rdf_class),
+        (node, RDF.type, PROV.Activity),
+        (node, RDFS.label, Literal(label)),
+        (node, IGKG.parameters, Literal(json.dumps(dict(parameters), sort_keys=True, default=str))),
+        (node, IGKG.settingsHash, Literal(run_id)),
+        (node, PROV.endedAtTime, Literal(datetime.now(UTC).isoformat(), datatype=XSD.dateTime)),
+        (node, IGKG.softwareVersion, Literal(f"igkg {__version__}")),
+    ]
+    for package in PACKAGES:
+        try:
+            triples.append((node, IGKG.softwareVersion, Literal(f"{package} {metadata.version(package)}")))
+        except metadata.PackageNotFoundError:
+            continue
+    triples += [(node, PROV.used, URIRef(u)) for u in used]
+    return triples
+
+
+def store_run(
+    kg: object,
+    key: str,
+    triples: list[tuple[Any, Any, Any]],
+    *,
+    kind: str,
+    node: URIRef,
+    parameters: Mapping[str, Any],
+    used: Sequence[str],
+    tables: Mapping[str, tuple[Any, ...]] | None = None,
+) -> object:
+    """Store a run as the source graph ``key`` with its tables in the data plane (made by ``node``)."""
+    return kg.ingest(  # type: ignore[attr-defined]
+        key, triples, kind=kind, parameters=dict(parameters), used=list(used),
+        tables=dict(tables) if tables else None, generated_by=str(node),
+    )
+
+
+def latest_run(kg: object, rdf_class: URIRef, *, where: str = "") -> str | None:
+    """The id (settings hash) of the most recent stored run of ``rdf_class`` (``where``: more
+    SPARQL patterns on ``?run``), or ``None``."""
+    frame = kg.query(  # type: ignore[attr-defined]
+        f"SELECT ?id ?t WHERE {{ ?run a <{rdf_class}> ; igkg:settingsHash ?id ; prov:endedAtTime ?t . {where} }} "
+        "ORDER BY DESC(?t) LIMIT 1"
+    )
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        return None
+    return str(frame.iloc[0]["id"])
