@@ -159,11 +159,27 @@ EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
 
 PATHWAYS_QUERY = """
 SELECT ?gene ?symbol ?pathway ?pathway_label WHERE {
-  ?gene rdfs:label ?symbol ; igkg:memberOf ?pathway .
+  VALUES ?symbol { %s }
+  ?gene rdfs:label ?symbol ; a igkg:Gene ; igkg:memberOf ?pathway .
   ?pathway a igkg:Pathway ; rdfs:label ?pathway_label .
 } ORDER BY ?symbol ?pathway_label"""
+"""The Reactome pathways of the genes named in VALUES (symbols written as N-Triples literals)."""
 
-DISEASE_GENES_QUERY = "SELECT DISTINCT ?gene ?symbol WHERE { ?gene a igkg:Gene ; igkg:associatedWithDisease ?d ; rdfs:label ?symbol }"
+DISEASE_GENES_QUERY = """
+SELECT DISTINCT ?gene ?symbol WHERE {
+  VALUES ?symbol { %s }
+  ?gene rdfs:label ?symbol ; a igkg:Gene ; igkg:associatedWithDisease ?d .
+}"""
+"""Which of the genes named in VALUES have a known disease."""
+
+
+def _symbols(names: Any) -> str:
+    """Gene symbols as a VALUES list of N-Triples literals (escaped by rdflib, never pasted raw)."""
+    from rdflib import Literal
+
+    from kg.core.terms import nt
+
+    return " ".join(nt(Literal(str(name))) for name in sorted(set(names)))
 
 
 @dataclass
@@ -186,7 +202,7 @@ def chain(kg: KnowledgeGraph, run: Any, *, q_max: float = 0.05) -> Chain:
     chosen from the data, not named in advance.
     """
     significant = run.results[run.results["q"] <= q_max]
-    with_disease = set(kg.query(DISEASE_GENES_QUERY)["symbol"])
+    with_disease = set(kg.query(DISEASE_GENES_QUERY % _symbols(significant["target"]))["symbol"])
     linked = significant[significant["target"].isin(with_disease)]
     if linked.empty:
         raise RuntimeError(f"no association with q <= {q_max} reaches a gene with a known disease")
@@ -199,8 +215,7 @@ def chain(kg: KnowledgeGraph, run: Any, *, q_max: float = 0.05) -> Chain:
     genes = kg.ask("targets_for_feature", feature=feature, q_max=q_max)
     best = linked[linked["feature"] == feature].sort_values(["q", "p"], kind="stable")
     gene = str(best.iloc[0]["target"])
-    pathways = kg.query(PATHWAYS_QUERY)
-    pathways = pathways[pathways["symbol"].isin(set(genes["target_label"].dropna()))]
+    pathways = kg.query(PATHWAYS_QUERY % _symbols(genes["target_label"].dropna()))
     diseases = kg.ask("diseases_for_feature", feature=feature, q_max=q_max)
     features = kg.ask("features_for_gene", gene=gene, q_max=q_max)
     return Chain(feature, gene, genes, pathways, diseases, features)
@@ -221,7 +236,9 @@ def _print_chain(story: Chain) -> None:
     summary["n_genes"] = summary["genes"].str.count(r"\|") + 1
     summary = summary.sort_values(["n_genes", "pathway_label"], ascending=[False, True], kind="stable")
     print(format_table(summary[["pathway", "pathway_label", "genes"]], title="2. Reactome pathways of those genes", max_rows=10))
-    diseases = story.diseases[["disease", "disease_label", "via_genes", "doid_ids", "omim_ids", "orphanet_ids", "best_q"]]
+    diseases = story.diseases.assign(unnamed=story.diseases["disease_label"].isna())
+    diseases = diseases.sort_values(["unnamed", "best_q"], kind="stable")  # named diseases first
+    diseases = diseases[["disease", "disease_label", "via_genes", "doid_ids", "omim_ids", "orphanet_ids", "best_q"]]
     print(format_table(diseases, title="3. diseases of those genes (HPO), named through the Disease Ontology", max_rows=12))
     features = story.features[["feature_name", "symbol", "method", "statistic", "q", "n", "cohort"]]
     print(f"\n== The features that track one gene: {story.gene}")
