@@ -407,9 +407,13 @@ def association_figure(
         several = results["target"].nunique() > 1
         shown = shown.assign(pair=shown["feature"].astype(str) + (" ~ " + shown["target"].astype(str) if several else ""))
         return plots.volcano(shown, effect=effect, label="pair", q_max=found.q_max, null=null, title=title)
-    strongest = results.sort_values("p", kind="stable").drop_duplicates(["feature", "target"])
-    strongest = strongest.head(max(top * top * 4, 2000))
-    matrix = plots.results_matrix(strongest, value="statistic")
-    q = plots.results_matrix(strongest, value="q")
+    # the features with the smallest p, then the targets with the smallest p among them; every
+    # tested pair of that block is drawn (a run that kept only its significant pairs leaves gaps)
+    ranked = results.sort_values(["p", "feature", "target"], kind="stable").drop_duplicates(["feature", "target"])
+    rows = ranked.drop_duplicates("feature")["feature"].head(top)
+    columns = ranked[ranked["feature"].isin(set(rows))].drop_duplicates("target")["target"].head(top)
+    block = ranked[ranked["feature"].isin(set(rows)) & ranked["target"].isin(set(columns))]
+    matrix = plots.results_matrix(block, value="statistic")
+    q = plots.results_matrix(block, value="q")
     return plots.heatmap(matrix, top=top, top_columns=top, q=q, q_max=found.q_max, value_label="statistic",
                          title=f"{method}: the {min(top, matrix.shape[0])} strongest features x targets")
