@@ -10,8 +10,8 @@ with its source and licence beside it. What it does, in order:
 2. runs two association analyses: every ImaGene lung feature against every expressed gene
    (Spearman, 44 subjects, Benjamini-Hochberg over all pairs; the associations with
    q <= 0.05 go into the graph), and every NSCLC feature against EGFR and KRAS mutation
-   status (Mann-Whitney U, or a covariate-adjusted test when the engine offers covariates;
-   all results go into the graph, significant or not);
+   status (logistic regression adjusted for sex, smoking and age, or Mann-Whitney U when the
+   engine takes no covariates; all results go into the graph, significant or not);
 3. materialises the ontology's inferences (HermiT);
 4. prints, as tables that fit 120 columns, one feature's chain feature -> gene (statistic, q)
    -> pathways -> diseases and one gene's features, and writes the volcano, heatmap and box
@@ -117,8 +117,9 @@ ANALYSES: tuple[Analysis, ...] = (
 """The analyses: the lung pair, where features track genes, and the NSCLC marker statuses.
 
 The lung run stores only its associations with q <= 0.05 (1,522 x 5,159 pairs are tested);
-the NSCLC runs store every result. The NSCLC run is adjusted for sex, smoking and age when the
-engine takes ``covariates``; otherwise it is the unadjusted Mann-Whitney U test."""
+the NSCLC run stores every result. The NSCLC run is a logistic regression of each marker on
+each feature adjusted for sex, smoking status and age (Wald test of the feature's coefficient)
+when the engine takes ``covariates``; otherwise the unadjusted Mann-Whitney U test."""
 
 
 def build(kg: KnowledgeGraph, *, progress: Callable[[str], None] | None = None) -> list[Any]:
@@ -142,7 +143,8 @@ def analyse(kg: KnowledgeGraph, *, progress: Callable[[str], None] | None = None
             progress(f"associating: {analysis.title} ...")
         options = dict(analysis.options)
         if analysis.covariates and "covariates" in accepted:
-            options["covariates"] = list(analysis.covariates)
+            # marker ~ feature + covariates (logistic regression, Wald test of the feature)
+            options.update(covariates=list(analysis.covariates), method="logistic")
         run = run_analysis(kg, **options)
         write_run(kg, run)
         runs.append(run)

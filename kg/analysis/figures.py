@@ -402,7 +402,7 @@ def association_figure(
             title += f"\n({len(shown):,} drawn: the smallest p and an even sample of the rest)"
         if not found.complete:
             title += "\n(only the associations the run stored: q ≤ its q_max)"
-        null = 0.5 if method == "mannwhitney" else 0.0 if method in ("spearman", "pearson", "pointbiserial") else None
+        null = 0.5 if method == "mannwhitney" else 0.0 if method in ("spearman", "pearson", "pointbiserial", "linear", "logistic") else None
         effect = "effect_size" if method == "mannwhitney" and "effect_size" in results else "statistic"
         several = results["target"].nunique() > 1
         shown = shown.assign(pair=shown["feature"].astype(str) + (" ~ " + shown["target"].astype(str) if several else ""))
