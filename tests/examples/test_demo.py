@@ -39,6 +39,16 @@ def test_the_demo_loads_the_full_gene_table_not_a_hand_written_one() -> None:
     assert {"hpo-genes-to-disease", "disease-ontology", "expression"} <= {s.kind for s in SOURCES}
 
 
+def test_readme_sets_up_with_two_commands_and_its_pictures_exist() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = text.split("## Set up", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    assert setup.split() == ["make", "demo", "make", "test"]
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert {"docs/img/demo_lung_volcano.png", "docs/img/bench.png"} <= set(pictures)
+    for picture in pictures:
+        assert (ROOT / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", picture
+
+
 def _egfr_record() -> list[str]:
     with gzip.open(DATA / "genes" / "Homo_sapiens.gene_info.gz", "rt", encoding="utf-8") as handle:
         for line in handle:
