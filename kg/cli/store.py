@@ -31,6 +31,9 @@ def load(
     kind: Annotated[Optional[str], typer.Option("--kind", "-k", help="The source kind (see above); inferred from the file name if unambiguous.")] = None,
     params: Annotated[Optional[Path], typer.Option("--params", help="pyradiomics parameter file (YAML/JSON), for --kind pyradiomics.")] = None,
     id_column: Annotated[Optional[str], typer.Option("--id-column", help="The column holding subject ids in a table.")] = None,
+    replicate_column: Annotated[Optional[str], typer.Option("--replicate-column", help="radiomics-csv: the column naming the replicate of a row (scan, delineation, reader); several rows per subject.")] = None,
+    languages: Annotated[Optional[str], typer.Option("--languages", help="umls: keep only these languages (comma-separated LAT codes, e.g. ENG,FRE); default all.")] = None,
+    layout: Annotated[Optional[str], typer.Option("--layout", help="Override the detected table layout (expression: auto, genes-by-samples or samples-by-genes; radiomics-csv: wide or long).")] = None,
     species: Annotated[Optional[str], typer.Option("--species", help="Species filter (e.g. 'Homo sapiens') for pathway/gene files.")] = None,
     cohort: Annotated[Optional[str], typer.Option("--cohort", help="Cohort the subjects of this source belong to.")] = None,
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Loader option KEY=VALUE (repeatable; the kinds above list theirs).")] = None,
@@ -44,7 +47,8 @@ def load(
     from kg.analysis.conflicts import note_conflicts
     from kg.core.errors import IgkgError
 
-    options: dict[str, object] = {"params": params, "id_column": id_column, "species": species, "cohort": cohort}
+    options: dict[str, object] = {"params": params, "id_column": id_column, "species": species, "cohort": cohort,
+                                  "replicate_column": replicate_column, "languages": languages, "layout": layout}
     for item in option or []:
         key, sep, value = item.partition("=")
         if not sep:
