@@ -212,17 +212,23 @@ def run_results(kg: Any, run: Any = "latest") -> RunResults:
         return RunResults(f"run:{run.run_id}", str(run.run_id), label, parameters, run.results, True)
     row = _find_run(kg, run)
     parameters = json.loads(row["parameters"]) if isinstance(row.get("parameters"), str) else {}
-    full = _full_results(kg, str(row["run_id"]))
-    if full is not None:
-        return RunResults(str(row["run"]), str(row["run_id"]), str(row.get("label") or row["run_id"]), parameters, full, True)
+    label = str(row.get("label") or row["run_id"])
     frame = kg.query(RESULTS_QUERY, {"run": _iri(row["run"])})
     frame["target_iri"] = frame["target"]
     frame["target"] = frame["target_label"].fillna(frame["target"])
     for column in ("statistic", "effect_size", "p", "q", "n"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    full = _full_results(kg, str(row["run_id"]))
+    if full is not None:
+        # every tested pair, with the IRIs of the associations the run stored in the graph
+        links = frame[["feature", "target", "feature_iri", "target_iri", "association"]].drop_duplicates(["feature", "target"])
+        full = full.drop(columns=[c for c in ("feature_iri", "target_iri", "association") if c in full.columns])
+        full = full.merge(links, on=["feature", "target"], how="left", sort=False)
+        full = full.sort_values(["p", "feature", "target"], kind="stable").reset_index(drop=True)
+        return RunResults(str(row["run"]), str(row["run_id"]), label, parameters, full, True)
     frame = frame.sort_values(["p", "feature", "target"], kind="stable").reset_index(drop=True)
     stored_all = float(parameters.get("q_max", 0.05) or 0.05) >= 1.0
-    return RunResults(str(row["run"]), str(row["run_id"]), str(row.get("label") or row["run_id"]), parameters, frame, stored_all)
+    return RunResults(str(row["run"]), str(row["run_id"]), label, parameters, frame, stored_all)
 
 
 def _iri(text: str) -> Any:
@@ -233,15 +239,14 @@ def _iri(text: str) -> Any:
 
 def _full_results(kg: Any, run_id: str) -> pd.DataFrame | None:
     """Every tested pair of a run, when the engine kept them (Parquet beside the graph)."""
-    try:
-        from kg.analysis.associations import full_results  # type: ignore[attr-defined]
-    except ImportError:
+    from kg.analysis.associations import read_results
+
+    if getattr(kg, "data_plane", None) is None:
         return None
     try:
-        frame = full_results(kg, run_id)
-    except (AssociationError, FileNotFoundError, LookupError):
+        return read_results(kg, run_id)
+    except AssociationError:
         return None
-    return frame
 
 
 def volcano_points(results: pd.DataFrame, *, limit: int = MAX_VOLCANO_POINTS) -> pd.DataFrame:
