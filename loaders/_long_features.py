@@ -17,8 +17,9 @@ measurements. The same subject, feature, image and settings on several rows is a
 (the FAIR-radiomics tables map two pyradiomics features to ``Frlm.lgre`` and ``Frlm.rl.var``):
 with equal values one is kept, with different values none is, and each such row is a
 reported rejection naming the other lines; the table is read twice for that (two passes,
-memory for the keys only). Values of a long table are kept in the graph whatever the load's ``values`` mode (no
-matrix is written for this layout yet).
+memory for the keys only). Values of a long table are kept in the graph whatever the load's ``values`` mode;
+with a replicate column (option ``replicate_column``: the scan, delineation or reader of a row) the
+values also go to the data plane as a ``features`` matrix keyed by subject and replicate.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from kg.core.errors import LoadError
 from kg.core.namespaces import IGKG
 from kg.core.values import MISSING_TOKENS, normalise_token
+from loaders._matrices import ReplicateCodes
 from loaders._contract import LoadContext, LoadReport, Triple
 from loaders._ibsi import any_feature_node, resolve_feature
 from loaders._shapes import cohort, measurement, subject
@@ -79,7 +82,7 @@ def long_layout(headers: list[str]) -> bool:
     return not any(resolve_feature(h) is not None for h in headers)
 
 
-def long_columns(headers: list[str], path: Path, id_column: str | None) -> LongColumns:
+def long_columns(headers: list[str], path: Path, id_column: str | None, replicate: str | None = None) -> LongColumns:
     """The column roles of a long table (``LoadError`` naming the columns found when one is missing)."""
     feature, value = _find(headers, _FEATURE), _find(headers, _VALUE)
     if feature is None or value is None:
@@ -89,7 +92,10 @@ def long_columns(headers: list[str], path: Path, id_column: str | None) -> LongC
         )
     subject_column = find_subject_column(headers, id_column, path, exclude=())
     assert subject_column is not None
-    rest = [h for h in headers if h not in (subject_column, feature, value)]
+    if replicate is not None and replicate not in headers:
+        raise LoadError(path, f"no replicate column {replicate!r}; columns: {', '.join(headers[:10])}", line=1,
+                        hint="give --replicate-column the header of the column naming the scan, delineation or reader")
+    rest = [h for h in headers if h not in (subject_column, feature, value, replicate)]
     return LongColumns(
         subject=subject_column, feature=feature, value=value,
         image=tuple(h for h in rest if _IMAGE.match(h.strip())),
@@ -98,12 +104,12 @@ def long_columns(headers: list[str], path: Path, id_column: str | None) -> LongC
     )
 
 
-def _ambiguous(columns: LongColumns, rows: Iterator[TableRow]) -> dict[tuple[str, ...], list[tuple[int, str]]]:
+def _ambiguous(columns: LongColumns, rows: Iterator[TableRow], replicate: str | None = None) -> dict[tuple[str, ...], list[tuple[int, str]]]:
     """Keys met on more than one row -> their (line, value) pairs."""
     first: dict[tuple[str, ...], tuple[int, str]] = {}
     repeated: dict[tuple[str, ...], list[tuple[int, str]]] = {}
     for row in rows:
-        key = _key(columns, row)
+        key = _key(columns, row, replicate)
         here = (row.line, row.cells[columns.value].strip())
         if key in first:
             repeated.setdefault(key, [first[key]]).append(here)
@@ -112,10 +118,11 @@ def _ambiguous(columns: LongColumns, rows: Iterator[TableRow]) -> dict[tuple[str
     return repeated
 
 
-def _key(columns: LongColumns, row: TableRow) -> tuple[str, ...]:
+def _key(columns: LongColumns, row: TableRow, replicate: str | None = None) -> tuple[str, ...]:
     return (
         row.cells[columns.subject].strip(), row.cells[columns.feature].strip(),
         *(row.cells[c].strip() for c in columns.image), *(row.cells[c].strip() for c in columns.settings),
+        *((row.cells[replicate].strip(),) if replicate else ()),
     )
 
 
@@ -123,8 +130,9 @@ def parse_long(
     path: Path, context: LoadContext, report: LoadReport, open_rows: Callable[[], Iterator[TableRow]], headers: list[str],
 ) -> Iterator[Triple]:
     """Yield the measurements of a long table (see the module docstring); ``open_rows`` reads its data rows afresh."""
-    columns = long_columns(headers, path, context.option("id_column"))
-    repeated = _ambiguous(columns, open_rows())
+    replicate_column = context.option("replicate_column")
+    columns = long_columns(headers, path, context.option("id_column"), replicate_column)
+    repeated = _ambiguous(columns, open_rows(), replicate_column)
     conflicting = {k for k, seen in repeated.items() if len({v for _, v in seen}) > 1}
     kept_once: set[tuple[str, ...]] = set()
     if repeated:
@@ -148,7 +156,10 @@ def parse_long(
     subjects: dict[str, URIRef] = {}
     rois: dict[tuple[str, ...], URIRef] = {}
     runs: dict[tuple[str, ...], URIRef] = {}
-    missing = skipped = 0
+    missing = skipped = duplicates = 0
+    values: dict[tuple[str, int], dict[tuple[str, tuple[str, ...]], float]] = {}
+    iris: dict[tuple[str, tuple[str, ...]], str] = {}
+    replicate_codes = ReplicateCodes()
     for row in rows:
         report.records_read += 1
         triples: list[Triple] = []
@@ -170,7 +181,8 @@ def parse_long(
             continue
         image = tuple(row.cells[c].strip() for c in columns.image)
         settings = tuple(row.cells[c].strip() for c in columns.settings)
-        key = (subject_id, written, *image, *settings)
+        replicate = row.cells[replicate_column].strip() if replicate_column else None
+        key = (subject_id, written, *image, *settings, *((replicate,) if replicate_column else ()))
         if key in conflicting:
             others = ", ".join(str(line) for line, _ in repeated[key] if line != row.line)
             report.reject(
@@ -220,6 +232,14 @@ def parse_long(
                 ]
             run = runs[settings]
         measurement(context, triples, key=("long", source_key, *key), feature=feature, subject_node=node, value=value, roi=roi, run=run)
+        if replicate_column and context.columnar:
+            cell = (str(node), replicate_codes.code(replicate or ""))
+            slot = values.setdefault(cell, {})
+            if (written, settings) in slot:
+                duplicates += 1
+            else:
+                slot[written, settings] = value
+                iris.setdefault((written, settings), str(feature))
         yield from triples
     mapped = sum(1 for f in features.values() if f is not None)
     report.note(f"{mapped} of {len(features)} feature names map to a feature (pyradiomics or IBSI name); {len(subjects)} subjects")
@@ -227,3 +247,26 @@ def parse_long(
         report.note(f"{skipped} rows of feature names that map to no feature were not loaded (see unmapped 'feature')")
     if missing:
         report.note(f"{missing} empty or NaN values (missing, no measurement)")
+    if values:
+        _write_replicates(context, report, values, iris, str(replicate_column), duplicates)
+        report.note(f"replicates of {replicate_column!r} as numbers in the data plane: {replicate_codes.describe()}")
+
+
+def _write_replicates(
+    context: LoadContext, report: LoadReport, values: dict[tuple[str, int], dict[tuple[str, tuple[str, ...]], float]],
+    iris: dict[tuple[str, tuple[str, ...]], str], replicate_column: str, duplicates: int,
+) -> None:
+    """The ``features`` matrix of a long table with a replicate column: one row per subject and
+    replicate, one column per feature as written (``name @settings`` when it has several settings)."""
+    settings_of: dict[str, set[tuple[str, ...]]] = {}
+    for name, settings in iris:
+        settings_of.setdefault(name, set()).add(settings)
+    names = {key: key[0] if len(settings_of[key[0]]) == 1 else f"{key[0]} @{','.join(key[1])}" for key in iris}
+    columns = list(dict.fromkeys(names.values()))
+    sink = context.matrix("features", kind="radiomics", variables={names[k]: iri for k, iri in iris.items()})
+    rows = [{"subject": s, "replicate": r, **{names[k]: v for k, v in slot.items()}} for (s, r), slot in values.items()]
+    frame = pd.DataFrame(rows).reindex(columns=["subject", "replicate", *columns])
+    sink.write(frame.astype({c: "float64" for c in columns}))
+    report.note(f"radiomics matrix by subject and replicate ({replicate_column!r}): {len(frame)} rows x {len(columns)} features")
+    if duplicates:
+        report.note(f"{duplicates} values of a subject, replicate and feature already given by another image (first kept in the matrix)")

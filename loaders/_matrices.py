@@ -23,12 +23,35 @@ from kg.core.values import MISSING_TOKENS as _CORE_MISSING
 from kg.core.values import normalise_token
 from loaders._contract import LoadContext, MatrixSink
 
-__all__ = ["MISSING_TOKENS", "CategoryBuffer", "MatrixBuffer", "TransposedBuffer", "open_buffer", "parse_block"]
+__all__ = ["MISSING_TOKENS", "CategoryBuffer", "MatrixBuffer", "ReplicateCodes", "TransposedBuffer", "open_buffer", "parse_block"]
 
 MISSING_TOKENS = _CORE_MISSING
 """Cells that mean "no value" in a matrix: :data:`kg.core.values.MISSING_TOKENS`."""
 
 _CELLS_PER_CHUNK = 4_000_000
+
+
+class ReplicateCodes:
+    """Replicate labels (scan, delineation, reader) as the data plane's whole-number replicate key:
+    1, 2, ... in order of first appearance, the same code for the same label in every subject.
+
+    >>> codes = ReplicateCodes()
+    >>> codes.code("GTV-1auto-1"), codes.code("GTV-1vis-1"), codes.code("GTV-1auto-1")
+    (1, 2, 1)
+    >>> codes.describe()
+    '1=GTV-1auto-1, 2=GTV-1vis-1'
+    """
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    def code(self, label: str) -> int:
+        """The code of ``label`` (a new one for a label not met before)."""
+        return self.codes.setdefault(label, len(self.codes) + 1)
+
+    def describe(self) -> str:
+        """``code=label`` pairs, for the load report."""
+        return ", ".join(f"{c}={label}" for label, c in self.codes.items())
 
 
 class MatrixBuffer:
@@ -48,8 +71,11 @@ class MatrixBuffer:
         with_roi: bool = False,
         what: str = "value",
         fields: Sequence[str] | None = None,
+        key: str = "roi",
     ) -> None:
         self.sink = sink
+        self.key = key
+        """The name of the second row key written with ``with_roi`` (``roi`` or ``replicate``)."""
         self.path = path
         self.sink_names = list(names)
         self.names = list(fields) if fields is not None else list(names)
@@ -89,7 +115,7 @@ class MatrixBuffer:
         frame = pd.DataFrame(values, columns=list(self.sink_names), copy=False)
         frame.insert(0, "subject", self._subjects)
         if self.with_roi:
-            frame.insert(1, "roi", self._rois)
+            frame.insert(1, self.key, self._rois)
         self.sink.write(frame)
         self.rows += len(frame)
         self._subjects, self._rois, self._lines, self._cells = [], [], [], []
@@ -286,11 +312,12 @@ def open_buffer(
     with_roi: bool = False,
     what: str = "value",
     fields: Sequence[str] | None = None,
+    key: str = "roi",
 ) -> MatrixBuffer:
     """A :class:`MatrixBuffer` over ``context.matrix(name, kind=..., variables=...)``; ``fields``
     are the file's headers of the variables (default: their names), for error messages."""
     sink = context.matrix(name, kind=kind, variables=dict(variables)) if variables else _Nothing()
-    return MatrixBuffer(sink, path, list(variables), convert=convert, with_roi=with_roi, what=what, fields=fields)
+    return MatrixBuffer(sink, path, list(variables), convert=convert, with_roi=with_roi, what=what, fields=fields, key=key)
 
 
 class _Nothing:

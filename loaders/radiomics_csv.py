@@ -39,10 +39,10 @@ from kg.core.errors import ConfigError, LoadError
 from kg.core.files import delimiter_for
 from kg.core.namespaces import IGKG
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import find_subject_column, finite_number, iter_table
+from loaders._tables import TableRow, find_subject_column, finite_number, iter_table
 from loaders._ibsi import any_feature_node, resolve_feature
 from loaders._long_features import long_layout, parse_long
-from loaders._matrices import CategoryBuffer, open_buffer
+from loaders._matrices import CategoryBuffer, ReplicateCodes, open_buffer
 from loaders._shapes import (
     cohort,
     marker,
@@ -88,10 +88,11 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         yield from parse_long(path, context, report, lambda: iter_table(path, context, delimiter=delimiter_for(path)), headers)
         return
     id_column = find_subject_column(headers, context.option("id_column"), path)
-    resolved = {h: resolve_feature(h) for h in headers if h != id_column}
+    replicate_column = _replicate_column(context, headers, path)
+    resolved = {h: resolve_feature(h) for h in headers if h not in (id_column, replicate_column)}
     features = {h: r for h, r in resolved.items() if r is not None}
-    markers = {h: marker_gene_symbol(h) for h in headers if h != id_column and h not in features and marker_gene_symbol(h)}
-    others = [h for h in headers if h != id_column and h not in features and h not in markers]
+    markers = {h: marker_gene_symbol(h) for h in headers if h not in (id_column, replicate_column) and h not in features and marker_gene_symbol(h)}
+    others = [h for h in headers if h not in (id_column, replicate_column) and h not in features and h not in markers]
     if not features:
         raise LoadError(
             path, "no feature columns: neither pyradiomics (<imageType>_<class>_<feature>) nor IBSI names (stat_mean, Fstat.mean)", line=1,
@@ -120,6 +121,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     feature_matrix = open_buffer(
         context, path, "features", kind="radiomics", what="feature value",
         variables={features[h].full: str(node) for h, node in feature_nodes.items()}, fields=list(feature_nodes),
+        with_roi=replicate_column is not None, key="replicate",
     )
     marker_matrix = open_buffer(
         context, path, "markers", kind="markers", what="marker value",
@@ -130,12 +132,19 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     feature_cells = _cells(list(feature_nodes))
     source_key = path.name
     missing = 0
-    for row, subject_id in subject_rows(path, itertools.chain([first], rows), id_column):
+    all_rows = itertools.chain([first], rows)
+    pairs = _replicate_rows(path, all_rows, id_column, replicate_column) if replicate_column else subject_rows(path, all_rows, id_column)
+    seen_subjects: set[str] = set()
+    replicate_codes = ReplicateCodes()
+    for row, subject_id in pairs:
         triples = []
         report.records_read += 1
+        replicate = row.cells[replicate_column].strip() if replicate_column else None
         node = subject(context, subject_id, triples, cohort_node=cohort_node)
-        feature_matrix.add(str(node), feature_cells(row.cells), row.line)
-        marker_matrix.add(str(node), [row.cells[h] for h in marker_nodes], row.line)
+        feature_matrix.add(str(node), feature_cells(row.cells), row.line, roi=replicate_codes.code(replicate) if replicate is not None else None)  # type: ignore[arg-type]
+        if subject_id not in seen_subjects:  # one row of markers and clinical values per subject
+            marker_matrix.add(str(node), [row.cells[h] for h in marker_nodes], row.line)
+            seen_subjects.add(subject_id)
         clinical_matrix.add(str(node), {h: row.cells[h] for h in others})
         for header, feature in (feature_nodes.items() if context.values_in_graph else ()):
             text = row.cells[header].strip()
@@ -152,7 +161,7 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
                 missing += 1
                 continue
             measurement(
-                context, triples, key=("table", source_key, subject_id, header),
+                context, triples, key=("table", source_key, subject_id, header, *((replicate,) if replicate_column else ())),
                 feature=feature, subject_node=node, value=value,
             )
         for header, marker_node in marker_nodes.items():
@@ -178,10 +187,40 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             triples += _subject_fact(context, node, subject_id, source_key, header, text, (path, row.line))
         yield from triples
     feature_matrix.close()
+    if replicate_column:
+        report.note(f"replicates of {replicate_column!r} as numbers in the data plane: {replicate_codes.describe()}")
     marker_matrix.close()
     clinical_matrix.close(report)
     if missing:
         report.note(f"{missing} empty or NaN feature cells (missing values, no measurement)")
+
+
+def _replicate_column(context: LoadContext, headers: list[str], path: Path) -> str | None:
+    """The ``replicate_column`` option, checked against the header (``None`` when not given)."""
+    name = context.option("replicate_column")
+    if not name:
+        return None
+    if name not in headers:
+        raise LoadError(path, f"no replicate column {name!r}; columns: {', '.join(headers[:12])} ...", line=1,
+                        hint="give --replicate-column the header of the column naming the scan, delineation or reader")
+    return str(name)
+
+
+def _replicate_rows(path: Path, rows: Iterator[TableRow], id_column: str, replicate_column: str) -> Iterator[tuple[TableRow, str]]:
+    """The rows of a table with several rows per subject, one per replicate (subject + replicate unique)."""
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        subject_id = row.cells[id_column].strip()
+        replicate = row.cells[replicate_column].strip()
+        if not subject_id:
+            raise LoadError(path, "empty subject id", line=row.line, field=id_column, hint="every row names its subject")
+        if not replicate:
+            raise LoadError(path, "empty replicate", line=row.line, field=replicate_column, hint="every row names its replicate")
+        if (subject_id, replicate) in seen:
+            raise LoadError(path, f"subject {subject_id!r}, replicate {replicate!r} appears twice (first on line {seen[subject_id, replicate]})",
+                            line=row.line, field=replicate_column, hint="one row per subject and replicate")
+        seen[subject_id, replicate] = row.line
+        yield row, subject_id
 
 
 def _cells(headers: list[str]) -> Callable[[dict[str, str]], Sequence[str]]:
@@ -225,5 +264,5 @@ LOADER = Loader(
     parse=parse,
     patterns=("*radiomic*features*.csv", "*radiomic*features*.tsv"),
     version="2",
-    options=("id_column", "cohort", "layout"),
+    options=("id_column", "cohort", "layout", "replicate_column"),
 )

@@ -102,16 +102,15 @@ def run_analysis(
         features = imaging_features(kg, cohort=cohort, traits=traits or method == "kruskal", ordinal=method != "kruskal")
     icc_run = None
     if min_icc is not None:
-        from kg.analysis.radiogenomics.reliability import latest_icc
+        from kg.analysis.radiogenomics.reliability import icc_filter, latest_icc
 
-        icc_run, iccs = latest_icc(kg, cohort=cohort)
-        keep = [c for c in features.features.columns if float(iccs.get(c, float("nan"))) >= min_icc]
+        icc_run, iccs, icc_note = latest_icc(kg, cohort=cohort)
+        keep = icc_filter(features.features, features.feature_iris, iccs, min_icc)
         dropped = features.features.shape[1] - len(keep)
         if not keep:
-            raise AssociationError(f"no feature has ICC >= {min_icc} in ICC run {icc_run}")
+            raise AssociationError(f"no feature has ICC >= {min_icc} ({icc_note})")
         features.features = features.features[keep]
-        features.notes.append(f"--min-icc {min_icc}: kept {len(keep)} feature(s), dropped {dropped} (ICC run {icc_run})")
-        features.graphs = sorted({*features.graphs, f"reliability/{icc_run}"})
+        features.notes.append(f"--min-icc {min_icc}: kept {len(keep)} feature(s), dropped {dropped} ({icc_note}; unrated features dropped)")
     if kind == "marker":
         targets = marker_targets(kg, markers, source=marker_source)
     else:

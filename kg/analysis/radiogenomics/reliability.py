@@ -23,7 +23,7 @@ from kg.core.iris import mint
 from kg.core.namespaces import IGKG, PROV
 from kg.core.settings import Settings
 
-__all__ = ["ICC_OUTPUT_COLUMNS", "RUN_KIND", "ReliabilityRun", "feature_icc", "latest_icc", "write_reliability"]
+__all__ = ["ICC_OUTPUT_COLUMNS", "RUN_KIND", "ReliabilityRun", "feature_icc", "icc_filter", "latest_icc", "write_reliability"]
 
 RUN_KIND = "reliability-run"
 """Catalog kind of a stored ICC run."""
@@ -112,22 +112,58 @@ def write_reliability(kg: object, run: ReliabilityRun) -> object:
             triples.append((est, IGKG.cohort, cohort_node))
     table = run.table.copy()
     table.insert(0, "subject", table["feature"].astype(str))
+    table["iri"] = [run.feature_iris.get(str(f), "") for f in table["feature"]]
     return store_run(kg, f"reliability/{run.run_id}", triples, kind=RUN_KIND, node=node, parameters=run.parameters,
                      used=run.used, tables={"icc": ("feature-reliability", table)})
 
 
-def latest_icc(kg: object, *, cohort: str | None = None) -> tuple[str, pd.Series]:
-    """ICC by feature name of the latest ICC run for ``cohort`` (any cohort when ``None``).
+def latest_icc(kg: object, *, cohort: str | None = None) -> tuple[str, pd.DataFrame, str]:
+    """The ICCs of the latest ICC run for ``cohort`` (``feature``, ``iri``, ``icc``), its run id and
+    a note. Without a run for that cohort (or without a cohort) the latest run of any cohort is
+    used (a test-retest study measured apart from the analysed cohort), and the note says so.
 
-    :raises AssociationError: no ICC run stored for that cohort.
+    :raises AssociationError: no ICC run in the store.
     """
-    where = ""
+    run_id = None
+    note = ""
     if cohort:
         where = f"?run igkg:cohort <{mint(Settings.from_env().base, 'cohort', cohort.strip())}> ."
-    run_id = latest_run(kg, IGKG.ReliabilityRun, where=where)
+        run_id = latest_run(kg, IGKG.ReliabilityRun, where=where)
+        if run_id is None:
+            note = f"no ICC run for cohort {cohort!r}: "
     if run_id is None:
-        raise AssociationError(f"no ICC run{' for cohort ' + repr(cohort) if cohort else ''} in the store; run 'igkg icc' first")
+        run_id = latest_run(kg, IGKG.ReliabilityRun)
+        if run_id is None:
+            raise AssociationError("no ICC run in the store; run 'igkg icc --replicate-column NAME' first")
+        note += f"ICCs of the latest ICC run {run_id}"
+    else:
+        note = f"ICCs of ICC run {run_id} for cohort {cohort!r}"
     files = [f for f in kg.matrix_files(kind="feature-reliability") if f.source_key == f"reliability/{run_id}"]  # type: ignore[attr-defined]
     table = kg.data_plane.matrix(files).reset_index(drop=True)  # type: ignore[attr-defined]
-    return run_id, pd.Series(table["icc"].to_numpy(dtype=float), index=table["feature"].astype(str).to_numpy(), name="icc")
+    out = pd.DataFrame({
+        "feature": table["feature"].astype(str).to_numpy(),
+        "iri": table["iri"].astype(str).to_numpy() if "iri" in table else "",
+        "icc": table["icc"].to_numpy(dtype=float),
+    })
+    return run_id, out, note
 
+
+def icc_filter(features: pd.DataFrame, feature_iris: dict[str, str], iccs: pd.DataFrame, min_icc: float) -> list[str]:
+    """The features (columns as loaded) whose ICC is at least ``min_icc``: matched by feature node
+    (so an IBSI-named test-retest study rates the pyradiomics columns of the same feature), else by
+    name; a feature rated several times (several settings) counts with its lowest ICC; an unrated
+    feature is left out.
+
+    >>> iccs = pd.DataFrame({"feature": ["Fstat.mean", "b"], "iri": ["urn:mean", ""], "icc": [0.95, 0.3]})
+    >>> icc_filter(pd.DataFrame(columns=["original_firstorder_Mean", "b", "c"]), {"original_firstorder_Mean": "urn:mean"}, iccs, 0.9)
+    ['original_firstorder_Mean']
+    """
+    by_iri = iccs[iccs["iri"].astype(bool)].groupby("iri")["icc"].min()
+    by_name = iccs.groupby("feature")["icc"].min()
+    keep = []
+    for name in features.columns:
+        iri = feature_iris.get(str(name), "")
+        value = by_iri.get(iri) if iri in by_iri.index else by_name.get(str(name))
+        if value is not None and pd.notna(value) and float(value) >= min_icc:
+            keep.append(str(name))
+    return keep
