@@ -19,12 +19,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from kg.core.version import __version__
 from kg.endpoint.config import EndpointConfig
 from kg.endpoint.describe import void_description
 from kg.endpoint.pages import pages_router, query_page
 from kg.endpoint.router import sparql_router
 from kg.endpoint.served_store import SparqlService, snapshot
-from kg.core.version import __version__
 
 __all__ = ["SECURITY_HEADERS", "STATIC_DIR", "SecurityHeaders", "create_app"]
 
@@ -149,7 +149,7 @@ def create_app(
         )
 
     @app.get("/.well-known/void", tags=["service"], summary="VoID description of the dataset (content-negotiated RDF)")
-    async def void(request: Request, format: str | None = None) -> Response:  # noqa: A002
+    async def void(request: Request, format: str | None = None) -> Response:
         return await void_description(service, request, request.headers.get("accept"), format)
 
     async def html_page(request: Request) -> Response:

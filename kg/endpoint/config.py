@@ -23,7 +23,7 @@ from typing import Any
 from kg.core.errors import ConfigError
 from kg.core.settings import Settings
 
-__all__ = ["EndpointConfig", "MIN_TOKEN_LENGTH", "read_token_file"]
+__all__ = ["MIN_TOKEN_LENGTH", "EndpointConfig", "read_token_file"]
 
 MIN_TOKEN_LENGTH = 16
 """An update token shorter than this is refused: it would be guessable."""

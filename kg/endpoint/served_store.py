@@ -26,8 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kg.endpoint.config import EndpointConfig
 from kg.core.errors import QueryTimeout, StoreError
+from kg.endpoint.config import EndpointConfig
 from kg.endpoint.workers import Answer, Job, WorkerPool, run_update
 
 __all__ = ["SparqlService", "snapshot", "store_signature"]

@@ -90,8 +90,8 @@ class Answer:
 
 
 def _error_class(name: str) -> type[Exception]:
-    import kg.endpoint.errors as endpoint_errors
     import kg.core.errors as core_errors
+    import kg.endpoint.errors as endpoint_errors
 
     for module in (endpoint_errors, core_errors):
         cls = getattr(module, name, None)
@@ -305,7 +305,7 @@ def _serve(conn: Connection, location: str, generation: int = 0, memory: int = 0
     _limit_memory(memory)
     try:
         kg = _open(location)
-        from kg.endpoint import guard  # noqa: F401 - import rdflib's parser before the first job
+        from kg.endpoint import guard
 
         check = guard.check_query("ASK {}")
         assert check.form == "ASK"

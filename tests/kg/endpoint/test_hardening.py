@@ -22,10 +22,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from live_server import free_port, running_server
 
 from kg import KnowledgeGraph
 from kg.endpoint import EndpointConfig, create_app
-from live_server import free_port, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def url(store: Path) -> Iterator[str]:
 def test_every_response_has_the_security_headers(url: str) -> None:
     requests = [
         ("GET", "/", {"Accept": "text/html"}),
-        ("GET", f"/sparql?query=ASK%7B%7D", {}),
+        ("GET", "/sparql?query=ASK%7B%7D", {}),
         ("GET", "/sparql?query=SELECT", {}),  # 400
         ("GET", "/sparql", {"Accept": "text/turtle"}),
         ("GET", "/docs", {}),
@@ -135,7 +135,7 @@ def _update(base: str, token: str) -> int:
 def test_the_update_token_comes_from_a_file_or_the_environment_not_the_command_line(tmp_path: Path, store: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
-    for options, env in (((f"--update-token-file", str(token_file)), None), ((), {"IGKG_UPDATE_TOKEN": TOKEN})):
+    for options, env in ((("--update-token-file", str(token_file)), None), ((), {"IGKG_UPDATE_TOKEN": TOKEN})):
         copy = tmp_path / f"store-{len(options)}"
         subprocess.run(["cp", "-r", str(store), str(copy)], check=True)
         port = free_port()

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+from live_server import running_server
 
 from kg import KnowledgeGraph
 from kg.endpoint import EndpointConfig, create_app
-from live_server import running_server
 
 pytestmark = pytest.mark.slow
 

@@ -9,19 +9,18 @@ as every SPARQL client sends queries.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
+from live_server import running_server
 
 from kg import KnowledgeGraph
 from kg.core.files import utc_now
 from kg.core.namespaces import CATALOG_GRAPH, GRAPH_BASE
 from kg.endpoint import EndpointConfig, create_app
 from kg.store.catalog import mark_pending
-from live_server import running_server
 
 pytestmark = pytest.mark.slow
 
