@@ -142,11 +142,11 @@ def write_prediction(kg: object, run: PredictionRun) -> object:
     if r.permutation_p is not None:
         triples.append((result, IGKG.permutationP, double(r.permutation_p)))
     if run.marker_iri:
-        triples.append((result, IGKG.target, URIRef(run.marker_iri)))
+        triples.append((result, IGKG.predictedMarker, URIRef(run.marker_iri)))
     for name in r.features_used:
         iri = run.feature_iris.get(name)
         if iri:
-            triples.append((result, IGKG.feature, URIRef(iri)))
+            triples.append((result, IGKG.modelFeature, URIRef(iri)))
     if run.parameters.get("cohort"):
         triples.append((result, IGKG.cohort, mint(base, "cohort", str(run.parameters["cohort"]).strip())))
     return store_run(kg, f"prediction/{run.run_id}", triples, kind=RUN_KIND, node=node, parameters=run.parameters, used=run.used)

@@ -100,7 +100,7 @@ def write_reliability(kg: object, run: ReliabilityRun) -> object:
         est = mint(base, "feature-reliability", run.run_id, str(row.feature))
         triples += [
             (est, RDF.type, IGKG.FeatureReliability),
-            (est, IGKG.feature, URIRef(iri)),
+            (est, IGKG.ratedFeature, URIRef(iri)),
             (est, IGKG.icc, double(row.icc)),
             (est, IGKG.ciLow, double(row.ci_low)),
             (est, IGKG.ciHigh, double(row.ci_high)),

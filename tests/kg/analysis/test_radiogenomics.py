@@ -87,7 +87,7 @@ def test_icc_of_a_loaded_replicate_table_equals_pingouin(interobserver_table: Pa
             np.testing.assert_allclose([got["icc"], got["ci_low"], got["ci_high"]], [ref["ICC"], *ref["CI95"]], rtol=1e-6, err_msg=name)
             assert got["n"] == ref["df1"] + 1 == 20
         write_reliability(kg, run)
-        stored = kg.query("SELECT (COUNT(?e) AS ?n) WHERE { ?e a igkg:FeatureReliability ; igkg:icc ?i ; igkg:feature ?f ; prov:wasGeneratedBy ?run . ?run a prov:Activity }")
+        stored = kg.query("SELECT (COUNT(?e) AS ?n) WHERE { ?e a igkg:FeatureReliability ; igkg:icc ?i ; igkg:ratedFeature ?f ; prov:wasGeneratedBy ?run . ?run a prov:Activity }")
         assert int(stored["n"].iloc[0]) == int(table["icc"].notna().sum() - sum(1 for f in table.index if not run.feature_iris.get(f)))
         run_id, iccs, note = latest_icc(kg, cohort="interobserver")
         assert run_id == run.run_id and "for cohort 'interobserver'" in note
