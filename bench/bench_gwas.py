@@ -8,8 +8,8 @@ The kernel (``kg.analysis.gwas.iter_linear_gwas``: residualise once, matrix prod
 - a per-test ``statsmodels`` OLS loop timed on a subset and extrapolated (target: >= 200x faster),
 - its own peak RSS at 20,000 and at 100,000 variants, each in a child process (target: bounded, the
   larger run within 1.25x of the smaller: dosages are streamed in blocks, never held whole),
-- the same run on a two-worker dask cluster (``LocalCluster``, one thread each; same rows, numbers
-  equal to 1e-12).
+- the same run on a two-worker dask cluster (``LocalCluster``, one thread each; same rows, numbers equal
+  up to summation order: beta within 1e-10 se, se within 1e-10 and p within 1e-8 relative).
 
 The dosages are synthetic (binomial(2, maf), maf uniform in 0.05..0.5, 5 planted effects) and made
 once per block shape, so the generator costs neither side anything. 3 covariates + intercept.
@@ -153,6 +153,20 @@ def _measure(sizes: dict[str, int], variants: int, *, matmul: bool = False, sche
     return result
 
 
+def _same_numbers(local: pd.DataFrame, remote: pd.DataFrame) -> tuple[bool, str]:
+    """Equal up to floating-point summation order (BLAS in 1-thread workers adds in another order):
+    beta within 1e-10 of its standard error, se within 1e-10 relative, p within 1e-8 relative."""
+    if len(local) != len(remote):
+        return False, f"{len(local)} vs {len(remote)} rows"
+    se = local["se"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        beta = np.nanmax(np.abs(local["beta"].to_numpy() - remote["beta"].to_numpy()) / se)
+        se_rel = np.nanmax(np.abs(se - remote["se"].to_numpy()) / se)
+        p_rel = np.nanmax(np.abs(local["p"].to_numpy() - remote["p"].to_numpy()) / local["p"].to_numpy())
+    text = f"beta {beta:.1e} se, se {se_rel:.1e}, p {p_rel:.1e} (relative)"
+    return bool(beta <= 1e-10 and se_rel <= 1e-10 and p_rel <= 1e-8), text
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """The rows of the GWAS section (see the module docstring)."""
     sizes = QUICK if quick else FULL
@@ -187,12 +201,11 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             dask = _measure(sizes, m, scheduler=cluster.scheduler_address, keep=remote_out)
         local = pd.read_parquet(local_out, columns=["beta", "se", "p"])
         remote = pd.read_parquet(remote_out, columns=["beta", "se", "p"])
-        same = len(local) == len(remote) and all(
-            np.allclose(local[c].to_numpy(), remote[c].to_numpy(), rtol=1e-12, atol=0) for c in local.columns)
+        same, worst = _same_numbers(local, remote)
         rows.append({"section": SECTION, "metric": "same GWAS on a two-worker dask cluster", "size": label,
                      "igkg": dask.data["seconds"], "baseline": gwas_s, "baseline_name": "local", "unit": "s",
-                     "ratio": gwas_s / dask.data["seconds"], "target": "identical numbers (1e-12)", "ok": bool(same),
-                     "note": "LocalCluster 2 workers x 1 thread on the same cores"})
+                     "ratio": gwas_s / dask.data["seconds"], "target": "same numbers (up to summation order)", "ok": bool(same),
+                     "note": f"LocalCluster 2 workers x 1 thread on the same cores; largest difference {worst}"})
     return rows
 
 

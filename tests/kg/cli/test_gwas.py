@@ -1,5 +1,5 @@
 """``igkg gwas`` end to end in a subprocess: the output columns, every test stored with --p-max 1, the same
-numbers on a two-worker dask cluster (to 1e-12: BLAS may sum in another order with another thread count)."""
+numbers on a two-worker dask cluster (up to summation order: BLAS adds in another order with another thread count)."""
 
 from __future__ import annotations
 
@@ -69,4 +69,7 @@ def test_dask_scheduler_gives_identical_numbers(store: Path, tmp_path: Path) -> 
         igkg("gwas", "--covariates", "V1,V2,V3", "--p-max", "1e-3", "--output", str(remote), "--scheduler", cluster.scheduler_address,
              store=store)
     # same rows in the same order; numbers equal up to BLAS summation order (workers run 1-thread BLAS)
-    pd.testing.assert_frame_equal(pd.read_parquet(local), pd.read_parquet(remote), check_exact=False, rtol=1e-12, atol=0)
+    a, b = pd.read_parquet(local), pd.read_parquet(remote)
+    pd.testing.assert_frame_equal(a.drop(columns=["beta", "se", "p"]), b.drop(columns=["beta", "se", "p"]))
+    assert (abs(a["beta"] - b["beta"]) / a["se"]).max() <= 1e-10
+    assert (abs(a["se"] - b["se"]) / a["se"]).max() <= 1e-10 and (abs(a["p"] - b["p"]) / a["p"]).max() <= 1e-8
