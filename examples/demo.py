@@ -82,7 +82,8 @@ SOURCES: tuple[DemoSource, ...] = (
     DemoSource(
         "imagene_lung/Lung_gene_expression_new_cohort_n44.csv",
         "expression",
-        {"layout": "samples-by-genes", "id_column": "ID", "cohort": IMAGENE},
+        # 227,000 values: into the columnar data plane only (the analyses read them there)
+        {"layout": "samples-by-genes", "id_column": "ID", "cohort": IMAGENE, "values": "columnar"},
     ),
     DemoSource("pyradiomics/manifest.csv", "pyradiomics", {"params": str(DATA / "pyradiomics" / "Params.yaml")}),
 )
