@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with KnowledgeGraph(args.store) as kg:
         for report in build(kg, progress=progress):
-            print(report.summary())
+            print(report.summary().replace(f"{DATA}/", ""))  # paths relative to examples/data
         runs = analyse(kg, progress=progress)
         for analysis, run in zip(ANALYSES, runs, strict=True):
             q = run.results["q"]
