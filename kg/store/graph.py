@@ -674,11 +674,11 @@ class KnowledgeGraph:
         from loaders import LoadContext, LoadReport, get_loader, infer_kind
 
         self._require_writable()
-        values = _values_mode(values)
+        values = requested = _values_mode(values)
         if values != "rdf" and self.data_plane is None:
             if values == "columnar":
                 raise ConfigError("this remote store has no columnar folder: set IGKG_COLUMNAR, or load with --values rdf")
-            values = "rdf"
+            values = "rdf"  # a remote store without IGKG_COLUMNAR: the values stay in the graph
         source = Path(path)
         if not source.exists():
             raise LoadError(source, "file not found", hint="check the path")
@@ -701,7 +701,7 @@ class KnowledgeGraph:
         input_fingerprint = hashlib.sha256(
             json.dumps(
                 {"sha256": sha, "kind": kind, "version": loader.version, "options": _option_identity(options), "base": base,
-                 "values": values,
+                 "values": requested,  # as asked: the same source gets the same graph IRI on any back end
                  **({"variant": variant_key} if variant_key else {}),
                  **({"inputs": inputs_digest(source, options)} if inputs_digest is not None else {})},
                 sort_keys=True,
