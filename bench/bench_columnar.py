@@ -42,8 +42,10 @@ MARKER = "EGFR mutation status"
 def write_table(path: Path, subjects: int, features: int, *, seed: int = 11) -> Path:
     """A subjects x features table (``Case ID``, features, ``EGFR mutation status``), written in chunks."""
     names = [f"{t}_{c}_{f}" for t, c, f in _feature_names()]
-    while len(names) < features:  # wider than one ROI: more image types (LoG sigmas)
-        names += [f"log-sigma-{len(names) // 1316 + 1}-0-mm-3D_{n.split('_', 1)[1]}" for n in names[:1316]]
+    one_roi = len(names)
+    while len(names) < features:  # wider than one ROI: more image types (LoG sigmas not in the ROI's set)
+        sigma = 10 + len(names) // one_roi
+        names += [f"log-sigma-{sigma}-0-mm-3D_{n.split('_', 1)[1]}" for n in names[:one_roi]]
     names = names[:features]
     rng = np.random.default_rng(seed)
     chunk = max(1, 2_000_000 // features)
