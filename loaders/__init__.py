@@ -70,6 +70,7 @@ __all__ = [
     "infer_kind",
     "marker_gene_symbol",
     "marker_value",
+    "resolve_source",
 ]
 
 LOADERS: dict[str, Loader] = {
@@ -155,3 +156,40 @@ def infer_kind(path: Path) -> str:
     if not matches:
         raise LoadError(path, "cannot tell the kind of this file from its name", hint="give --kind; kinds: " + ", ".join(LOADERS))
     raise LoadError(path, f"the name fits several kinds ({', '.join(matches)})", hint="give --kind")
+
+
+def resolve_source(path: Path, kind: str | None = None) -> tuple[Path, str | None]:
+    """The file a load reads, and its kind when the path alone tells it.
+
+    An existing path is itself. A path that does not exist may stand for a file a loader's
+    ``resolve`` hook finds (a PLINK prefix ``data/example`` -> ``data/example.bed``): with
+    ``kind`` that loader's hook decides; without, every hook is asked and exactly one must answer
+    (the kind is then the answering loader's). A path nothing resolves is returned as given.
+
+    :raises LoadError: a prefix that several kinds resolve (``example.bed`` and ``example.pgen``
+        beside each other) and no ``kind`` given.
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for suffix in (".bed", ".bim", ".fam"):
+    ...     _ = (folder / f"example{suffix}").write_bytes(b"")
+    >>> path, kind = resolve_source(folder / "example")
+    >>> path.name, kind
+    ('example.bed', 'plink')
+    """
+    if path.exists():
+        return path, kind
+    if kind is not None:
+        loader = get_loader(kind)
+        found = loader.resolve(path) if loader.resolve is not None else None
+        return (found, loader.kind) if found is not None else (path, kind)
+    answers = {name: found for name, loader in LOADERS.items()
+               if loader.resolve is not None and (found := loader.resolve(path)) is not None}
+    if len(answers) > 1:
+        raise LoadError(path, "the prefix names the files of several kinds ("
+                        + ", ".join(f"{name}: {found.name}" for name, found in answers.items()) + ")",
+                        hint="give --kind (e.g. --kind " + next(iter(answers)) + ") or the file itself")
+    if answers:
+        name, found = next(iter(answers.items()))
+        return found, name
+    return path, None

@@ -276,3 +276,8 @@ class Loader:
     inputs_digest: Callable[[Path, Mapping[str, Any]], str] | None = None
     """For output that depends on files the source names (the images of a manifest): a
     digest of them, part of the fingerprint, so a changed image forces a reload."""
+    resolve: Callable[[Path], Path | None] | None = None
+    """For inputs named by something other than one file (a PLINK prefix ``data/example`` for
+    ``example.bed/.bim/.fam``): the file the path stands for, or None when it stands for none.
+    The store calls it for a path that does not exist, before its existence check; the source's
+    name, checksum and ``inputs_digest`` then use the resolved file."""

@@ -41,7 +41,7 @@ from loaders._genotypes.gene_ranges import BuildMismatchError
 from loaders._shapes import subject
 from loaders._variants import near_gene, variant_node
 
-__all__ = ["COMMON_OPTIONS", "SAMPLE_RULES", "genotype_loader", "subject_ids"]
+__all__ = ["COMMON_OPTIONS", "SAMPLE_RULES", "genotype_loader", "prefix_resolver", "subject_ids"]
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +184,36 @@ def _inputs_digest(path: Path, options: Any) -> str:
     return digest.hexdigest()
 
 
-def genotype_loader(kind: str, description: str, patterns: tuple[str, ...], extra: tuple[str, ...]) -> Loader:
-    """The ``Loader`` record of one genotype kind."""
+def prefix_resolver(suffix: str, companions: tuple[str, ...]) -> Callable[[Path], Path | None]:
+    """A ``Loader.resolve`` hook: ``PREFIX`` -> ``PREFIX<suffix>`` when it and its ``companions`` exist.
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "chr1.bed").write_bytes(b"")
+    >>> resolve = prefix_resolver(".bed", (".bim", ".fam"))
+    >>> resolve(folder / "chr1") is None      # no .bim/.fam beside it
+    True
+    >>> for suffix in (".bim", ".fam"):
+    ...     _ = (folder / f"chr1{suffix}").write_bytes(b"")
+    >>> resolve(folder / "chr1").name
+    'chr1.bed'
+    """
+
+    def resolve(path: Path) -> Path | None:
+        if path.name.lower().endswith(suffix):
+            return None
+        found = path.with_name(path.name + suffix)
+        if found.is_file() and all(path.with_name(path.name + other).is_file() for other in companions):
+            return found
+        return None
+
+    return resolve
+
+
+def genotype_loader(kind: str, description: str, patterns: tuple[str, ...], extra: tuple[str, ...],
+                    resolve: Callable[[Path], Path | None] | None = None) -> Loader:
+    """The ``Loader`` record of one genotype kind (``resolve``: its prefix hook, see ``prefix_resolver``)."""
     parse: Callable[[Path, LoadContext, LoadReport], Iterator[Triple]] = lambda path, context, report: _parse(kind, path, context, report)
     return Loader(kind=kind, description=description, parse=parse, patterns=patterns, version="1",
-                  options=tuple(sorted(set(COMMON_OPTIONS) | set(extra))), inputs_digest=_inputs_digest)
+                  options=tuple(sorted(set(COMMON_OPTIONS) | set(extra))), inputs_digest=_inputs_digest,
+                  resolve=resolve)

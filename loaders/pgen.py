@@ -1,4 +1,4 @@
-"""Kind ``pgen``: PLINK 2 genotypes (``.pgen`` + ``.pvar`` + ``.psam``; give the ``.pgen``).
+"""Kind ``pgen``: PLINK 2 genotypes (``.pgen`` + ``.pvar`` + ``.psam``; give the ``.pgen`` or the prefix).
 
 Variant nodes, subjects and streamed dosages as ``loaders._genotype_load`` describes; the effect
 allele is the ``.pvar`` ALT allele. Multi-allelic sites: ``-o on_multiallelic=error|skip``.
@@ -6,7 +6,7 @@ allele is the ``.pvar`` ALT allele. Multi-allelic sites: ``-o on_multiallelic=er
 
 from __future__ import annotations
 
-from loaders._genotype_load import genotype_loader
+from loaders._genotype_load import genotype_loader, prefix_resolver
 
 __all__ = ["LOADER"]
 
@@ -15,4 +15,5 @@ LOADER = genotype_loader(
     "PLINK 2 .pgen/.pvar/.psam genotypes: variant nodes, samples as subjects, dosages to the data plane (by variant)",
     ("*.pgen",),
     (),
+    prefix_resolver(".pgen", (".pvar", ".psam")),
 )

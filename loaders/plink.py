@@ -1,4 +1,4 @@
-"""Kind ``plink``: PLINK 1 binary genotypes (``.bed`` + ``.bim`` + ``.fam``; give the ``.bed``).
+"""Kind ``plink``: PLINK 1 binary genotypes (``.bed`` + ``.bim`` + ``.fam``; give the ``.bed`` or the prefix).
 
 Variant nodes, subjects and streamed dosages as ``loaders._genotype_load`` describes; the effect
 allele is ``.bim`` column 5 (A1). Options: see ``_genotype_load`` (``-o sample_id=...``, ``-o build=...``,
@@ -7,7 +7,7 @@ allele is ``.bim`` column 5 (A1). Options: see ``_genotype_load`` (``-o sample_i
 
 from __future__ import annotations
 
-from loaders._genotype_load import genotype_loader
+from loaders._genotype_load import genotype_loader, prefix_resolver
 
 __all__ = ["LOADER"]
 
@@ -16,4 +16,5 @@ LOADER = genotype_loader(
     "PLINK 1 .bed/.bim/.fam genotypes: variant nodes, samples as subjects, dosages to the data plane (by variant)",
     ("*.bed",),
     (),
+    prefix_resolver(".bed", (".bim", ".fam")),
 )

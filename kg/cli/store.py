@@ -34,6 +34,8 @@ def load(
     replicate_column: Annotated[Optional[str], typer.Option("--replicate-column", help="radiomics-csv: the column naming the replicate of a row (scan, delineation, reader); several rows per subject.")] = None,
     languages: Annotated[Optional[str], typer.Option("--languages", help="umls: keep only these languages (comma-separated LAT codes, e.g. ENG,FRE); default all.")] = None,
     layout: Annotated[Optional[str], typer.Option("--layout", help="Override the detected table layout (expression: auto, genes-by-samples or samples-by-genes; radiomics-csv: wide or long).")] = None,
+    gene_ranges: Annotated[Optional[Path], typer.Option("--gene-ranges", help="plink/pgen/bgen/vcf: gene ranges (glist: chrom start end symbol; or GTF/GFF3) linking variants to genes (igkg:nearGene), on the genotypes' build.")] = None,
+    window: Annotated[Optional[int], typer.Option("--window", help="plink/pgen/bgen/vcf with --gene-ranges: also link variants within this many bp of a gene (default 0: inside it).", min=0)] = None,
     species: Annotated[Optional[str], typer.Option("--species", help="Species filter (e.g. 'Homo sapiens') for pathway/gene files.")] = None,
     cohort: Annotated[Optional[str], typer.Option("--cohort", help="Cohort the subjects of this source belong to.")] = None,
     option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="Loader option KEY=VALUE (repeatable; the kinds above list theirs).")] = None,
@@ -48,7 +50,8 @@ def load(
     from kg.core.errors import IgkgError
 
     options: dict[str, object] = {"params": params, "id_column": id_column, "species": species, "cohort": cohort,
-                                  "replicate_column": replicate_column, "languages": languages, "layout": layout}
+                                  "replicate_column": replicate_column, "languages": languages, "layout": layout,
+                                  "gene_ranges": gene_ranges, "window": None if window is None else str(window)}  # as -o window=N gives it
     for item in option or []:
         key, sep, value = item.partition("=")
         if not sep:
@@ -78,13 +81,13 @@ def load(
                 if report.kind in ("clinical", "radiomics-csv", "maf") and not report.skipped:
                     note_conflicts(kg, report)
                 reports.append(report)
-                out.print(report.summary(), highlight=False, soft_wrap=True)
+                out.print(report.summary(), highlight=False, soft_wrap=True, markup=False)
                 for rejection in report.rejected[:10]:
-                    out.print(f"  rejected {rejection}", highlight=False, soft_wrap=True)
+                    out.print(f"  rejected {rejection}", highlight=False, soft_wrap=True, markup=False)
                 if len(report.rejected) > 10:
                     out.print(f"  ... and {len(report.rejected) - 10} more rejections (see --report)")
                 for note in report.notes:
-                    out.print(f"  note: {note}", highlight=False, soft_wrap=True)
+                    out.print(f"  note: {note}", highlight=False, soft_wrap=True, markup=False)
     except (IgkgError, OSError) as exc:
         fail(exc)
     if report_file is not None:

@@ -671,7 +671,7 @@ class KnowledgeGraph:
         >>> kg.load(path).skipped          # unchanged: nothing to do
         True
         """
-        from loaders import LoadContext, LoadReport, get_loader, infer_kind
+        from loaders import LoadContext, LoadReport, get_loader, infer_kind, resolve_source
 
         self._require_writable()
         values = requested = _values_mode(values)
@@ -679,7 +679,9 @@ class KnowledgeGraph:
             if values == "columnar":
                 raise ConfigError("this remote store has no columnar folder: set IGKG_COLUMNAR, or load with --values rdf")
             values = "rdf"  # a remote store without IGKG_COLUMNAR: the values stay in the graph
-        source = Path(path)
+        # A path a loader resolves (a PLINK prefix -> its .bed) is that file from here on:
+        # name, checksum and inputs digest are the resolved file's.
+        source, kind = resolve_source(Path(path), kind)
         if not source.exists():
             raise LoadError(source, "file not found", hint="check the path")
         loader = get_loader(kind or infer_kind(source))
