@@ -27,7 +27,7 @@ from bench.bench_store import RDFLIB_MAX, bench_load
 from bench.generate import generate, parse_size, size_label
 from bench.report import machine, plot, summary_lines, write_json, write_markdown
 
-OPTIONAL_STEPS = ("bench_associations", "bench_columnar", "bench_endpoint", "bench_extraction", "bench_gwas", "bench_reference")
+OPTIONAL_STEPS = ("bench_associations", "bench_columnar", "bench_endpoint", "bench_extraction", "bench_gwas", "bench_reference", "bench_stats")
 SEED = 42
 
 

@@ -21,7 +21,7 @@ from rdflib.namespace import RDF, RDFS
 
 from kg.analysis.associations.inputs import imaging_features
 from kg.analysis.associations.records import AnalysisInput
-from kg.analysis.radiogenomics.runs import activity_triples, double, latest_run, run_identifier, run_node, store_run
+from kg.analysis.radiogenomics.runs import activity_triples, double, latest_run, run_identifier, run_node, store_run, used_files
 from kg.analysis.radiogenomics.variables import subject_table
 from kg.analysis.stats.combat import ComBatModel, combat
 from kg.analysis.stats.errors import HarmonisationError
@@ -90,7 +90,9 @@ def harmonise(
     :raises AssociationError: an unknown variable name (lists the available ones), no features.
     """
     features = imaging_features(kg, cohort=cohort)
-    names = [batch, *[c for c in covariates if c != batch]]
+    names = [batch, *covariates]
+    if len(set(names)) < len(names):
+        raise HarmonisationError(f"a covariate is the batch variable {batch!r} or named twice: a covariate confounded with batch cannot be kept")
     variables, graphs = subject_table(kg, names, subjects=list(features.features.index))
     table = variables.reindex(features.features.index).dropna()
     if table.empty:
@@ -108,6 +110,7 @@ def harmonise(
     result = combat(data, labels.rename(batch), covariates=cov, categorical=categorical, parametric=parametric,
                     eb=eb, mean_only=mean_only, ref_batch=_batch_label(table[batch], ref_batch))
     used = sorted(set(features.graphs) | set(graphs))
+    used += used_files(kg, used, ("radiomics", "clinical", "markers"))
     parameters: dict[str, object] = {
         "method": "ComBat (Johnson 2007; Fortin 2017)",
         "batch": batch,

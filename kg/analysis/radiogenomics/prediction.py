@@ -19,7 +19,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from kg.analysis.associations.inputs import imaging_features, marker_targets
 from kg.analysis.radiogenomics.harmonise import harmonised_features
-from kg.analysis.radiogenomics.runs import activity_triples, double, run_identifier, run_node, store_run
+from kg.analysis.radiogenomics.runs import activity_triples, double, run_identifier, run_node, store_run, used_files
 from kg.analysis.radiogenomics.variables import subject_table
 from kg.analysis.stats.predict import PredictionResult, predict_marker
 from kg.core.iris import mint
@@ -106,6 +106,7 @@ def predict(
         folds=folds, repeats=repeats, permutations=permutations, seed=seed, external=external, select_k=select_k,
     )
     used = sorted(set(features.graphs) | set(targets.graphs) | set(var_graphs))
+    used += used_files(kg, used, ("radiomics", "radiomics-harmonised", "clinical", "markers"))
     parameters: dict[str, Any] = {
         "marker": label, "model": model, "covariates": list(covariates), "harmonise_batch": harmonise_batch,
         "folds": folds, "repeats": repeats, "permutations": permutations, "seed": seed, "cohort": cohort,

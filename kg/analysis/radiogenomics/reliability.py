@@ -16,7 +16,7 @@ import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from kg.analysis.radiogenomics.runs import activity_triples, double, latest_run, run_identifier, run_node, store_run
+from kg.analysis.radiogenomics.runs import activity_triples, double, latest_run, run_identifier, run_node, store_run, used_files
 from kg.analysis.stats.icc import icc
 from kg.core.errors import AssociationError, StoreError
 from kg.core.iris import mint
@@ -70,6 +70,7 @@ def feature_icc(kg: object, *, replicate_column: str, kind: str = "agreement", c
         iris.update(plane.column_map(file))
     owner = kg.matrix_graphs(kind="radiomics")  # type: ignore[attr-defined]
     used = sorted({owner[f.path] for f in files if f.path in owner})
+    used += used_files(kg, used, ("radiomics",))
     wide = frame.reset_index()
     keep = [c for c in wide.columns if c in ("subject", "replicate") or pd.api.types.is_numeric_dtype(wide[c])]
     wide = wide[keep]

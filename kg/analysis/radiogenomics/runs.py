@@ -17,9 +17,10 @@ from kg.analysis.associations.provenance import run_identifier
 from kg.core.iris import mint
 from kg.core.namespaces import IGKG, PROV
 from kg.core.settings import Settings
+from kg.store.matrices import MATRIX_FILES_QUERY
 from kg.core.version import __version__
 
-__all__ = ["PACKAGES", "activity_triples", "double", "latest_run", "run_identifier", "run_node", "store_run"]
+__all__ = ["PACKAGES", "activity_triples", "double", "latest_run", "run_identifier", "run_node", "store_run", "used_files"]
 
 PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "statsmodels")
 """Packages whose versions a run records (those installed)."""
@@ -74,6 +75,17 @@ def activity_triples(
             continue
     triples += [(node, PROV.used, URIRef(u)) for u in used]
     return triples
+
+
+def used_files(kg: object, graphs: Sequence[str], kinds: Sequence[str]) -> list[str]:
+    """The data-plane files (DCAT distributions) of ``kinds`` that the source graphs ``graphs`` hold:
+    what a run read, each pinned by its graph version and checksum in the catalog."""
+    frame = kg.query(MATRIX_FILES_QUERY)  # type: ignore[attr-defined]
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        return []
+    wanted = set(graphs)
+    rows = frame[frame["graph"].astype(str).isin(wanted) & frame["kind"].astype(str).isin(set(kinds))]
+    return sorted(set(rows["distribution"].astype(str)))
 
 
 def store_run(

@@ -111,3 +111,49 @@ def test_min_icc_keeps_robust_features_by_feature_node(interobserver_table: Path
         for feature in plain.results["feature"].unique():
             iri = plain.feature_iris[feature]
             assert (feature in kept) == (iri in by_iri.index and by_iri[iri] >= 0.9), feature
+
+
+@pytest.fixture(scope="module")
+def nsclc_kg(shared_data: Path):
+    kg = KnowledgeGraph(None)
+    kg.load(shared_data / "radiogenomics" / "nsclc_clinical_tcia.csv", kind="clinical")
+    kg.load(shared_data / "radiogenomics" / "nsclc_radiogenomics_original_features.csv", kind="radiomics-csv", values="columnar")
+    yield kg
+    kg.close()
+
+
+def test_harmonise_refuses_a_one_subject_batch_and_a_confounded_covariate(nsclc_kg: KnowledgeGraph) -> None:
+    from kg.analysis.radiogenomics import harmonise
+    from kg.analysis.stats.errors import HarmonisationError
+
+    # M1a: one subject of the 117 with features
+    with pytest.raises(HarmonisationError, match="one subject"):
+        harmonise(nsclc_kg, batch="Pathological M stage")
+    with pytest.raises(HarmonisationError, match="confounded"):
+        harmonise(nsclc_kg, batch="Patient affiliation", covariates=["Patient affiliation"])
+
+
+def test_runs_are_activities_with_inputs_and_other_settings_add_a_run(nsclc_kg: KnowledgeGraph) -> None:
+    from kg.analysis.radiogenomics import harmonise, harmonised_features, write_harmonisation
+
+    first = harmonise(nsclc_kg, batch="Patient affiliation", covariates=["Gender"])
+    second = harmonise(nsclc_kg, batch="Patient affiliation", covariates=["Gender"], mean_only=True)
+    assert first.run_id != second.run_id
+    for run in (first, second):
+        write_harmonisation(nsclc_kg, run)
+    activities = nsclc_kg.query(
+        "SELECT ?run ?id (COUNT(DISTINCT ?used) AS ?inputs) WHERE { ?run a igkg:HarmonisationRun, prov:Activity ; "
+        "igkg:settingsHash ?id ; igkg:softwareVersion ?v ; igkg:parameters ?p ; prov:used ?used } GROUP BY ?run ?id"
+    )
+    assert set(activities["id"]) == {first.run_id, second.run_id}
+    assert (activities["inputs"].astype(int) >= 4).all()  # feature and clinical graphs and their matrix files
+    batches = nsclc_kg.query(
+        "SELECT ?level ?n WHERE { ?run igkg:settingsHash ?id ; igkg:batch ?b . ?b igkg:batchLevel ?level ; igkg:sampleSize ?n . "
+        f"FILTER(?id = '{first.run_id}') }}"
+    )
+    assert dict(zip(batches["level"], batches["n"].astype(int), strict=True)) == first.parameters["n_per_batch"]
+    latest, features = harmonised_features(nsclc_kg)
+    assert latest == second.run_id
+    np.testing.assert_allclose(features.features.loc[second.data.index, second.data.columns].to_numpy(), second.data.to_numpy())
+    chosen, features = harmonised_features(nsclc_kg, first.run_id)
+    np.testing.assert_allclose(features.features.loc[first.data.index, first.data.columns].to_numpy(), first.data.to_numpy())
