@@ -43,9 +43,9 @@ def write_table(path: Path, subjects: int, features: int, *, seed: int = 11) -> 
     """A subjects x features table (``Case ID``, features, ``EGFR mutation status``), written in chunks."""
     names = [f"{t}_{c}_{f}" for t, c, f in _feature_names()]
     one_roi = len(names)
-    while len(names) < features:  # wider than one ROI: more image types (LoG sigmas not in the ROI's set)
-        sigma = 10 + len(names) // one_roi
-        names += [f"log-sigma-{sigma}-0-mm-3D_{n.split('_', 1)[1]}" for n in names[:one_roi]]
+    while len(names) < features:  # wider than one ROI: the same features of more ROIs' image types
+        round_ = len(names) // one_roi
+        names += [f"{n.split('_', 1)[0]}-roi{round_ + 1}_{n.split('_', 1)[1]}" for n in names[:one_roi]]
     names = names[:features]
     rng = np.random.default_rng(seed)
     chunk = max(1, 2_000_000 // features)
