@@ -118,3 +118,48 @@ def test_predict_json_seed_and_n(store: Path, tables: tuple[Path, Path], tmp_pat
         k: second[k] for k in ("auc", "auc_ci_low", "auc_ci_high", "permutation_p")}
     assert first["n"] == int(egfr.notna().sum())
     assert first["auc_ci_low"] <= first["auc"] <= first["auc_ci_high"]
+
+
+def test_predict_harmonises_inside_folds_and_records_settings(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.json"
+    igkg("predict", "--marker", "EGFR", "--model", "random-forest", "--covariates", "Gender", "--harmonise-batch", "Patient affiliation",
+         "--folds", "3", "--repeats", "1", "--permutations", "2", "--seed", "3", "--output", str(out), store=store)
+    result = json.loads(out.read_text())
+    assert result["settings"]["harmonise_batch"] == "Patient affiliation" and result["settings"]["model"] == "random-forest"
+    assert result["harmonisation"] and result["covariates"] == ["Gender"]
+    with KnowledgeGraph(store, read_only=True) as kg:
+        found = kg.query(
+            "SELECT ?auc ?n ?marker (COUNT(?f) AS ?features) WHERE { ?r a igkg:PredictionResult ; igkg:auc ?auc ; igkg:sampleSize ?n ; "
+            "igkg:predictedMarker ?marker ; igkg:modelFeature ?f ; prov:wasGeneratedBy ?run . ?run a prov:Activity ; igkg:settingsHash ?id . "
+            f"FILTER(?id = '{result['run_id']}') }} GROUP BY ?auc ?n ?marker"
+        )
+        assert len(found) == 1 and float(found["auc"].iloc[0]) == pytest.approx(result["auc"]) and int(found["n"].iloc[0]) == result["n"]
+        assert int(found["features"].iloc[0]) >= 1
+
+
+def test_icc_cli_on_the_maastricht_replicates(shared_data: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from kg.analysis.stats.icc import icc
+
+    archive = shared_data / "radiomics" / "maastricht_interobserver" / "Interobserver-Radiomics_IBSI_tables.zip"
+    with zipfile.ZipFile(archive) as zf:
+        with zf.open("Feature_table.csv") as fh:
+            features = pd.read_csv(fh)
+        with zf.open("ImageSpace_table.csv") as fh:
+            spaces = pd.read_csv(fh)
+    table = features.merge(spaces[["ImageSpace_name", "ROImask_name"]], on="ImageSpace_name")
+    table = table[table["FeatureParameterSpace_name"] == "FeatureParameterSpace_1"].drop(columns=["ImageSpace_name"])
+    path = tmp_path / "interobserver_features.csv"
+    table.to_csv(path, index=False)
+    folder = tmp_path / "store"
+    igkg("load", str(path), "--kind", "radiomics-csv", "--replicate-column", "ROImask_name", "--cohort", "interobserver", store=folder)
+    out = tmp_path / "icc.csv"
+    igkg("icc", "--replicate-column", "ROImask_name", "--type", "consistency", "--cohort", "interobserver", "--output", str(out), store=folder)
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["feature", "icc", "ci_low", "ci_high", "n"]
+    expected = icc(table[table["Feature_name"].isin(got["feature"])], subject="PatientID", replicate="ROImask_name",
+                   feature="Feature_name", value="Value", kind="consistency").set_index("feature")
+    merged = got.set_index("feature").join(expected, rsuffix="_ref")
+    np.testing.assert_allclose(merged[["icc", "ci_low", "ci_high"]].to_numpy(), merged[["icc_ref", "ci_low_ref", "ci_high_ref"]].to_numpy(), rtol=1e-9)
+    assert (merged["n"] == 20).all() and len(merged) >= 9
