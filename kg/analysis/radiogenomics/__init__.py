@@ -6,7 +6,12 @@ plane, writes each run as a ``prov:Activity`` (its own source graph) with its ta
 data plane, and finds the latest run of a kind for later analyses.
 """
 
-from kg.analysis.radiogenomics.harmonise import HarmonisationRun, harmonise, harmonised_features, write_harmonisation
+from kg.analysis.radiogenomics.harmonise import (
+    HarmonisationRun,
+    harmonise,
+    harmonised_features,
+    write_harmonisation,
+)
 from kg.analysis.radiogenomics.prediction import PredictionRun, predict, write_prediction
 from kg.analysis.radiogenomics.reliability import ReliabilityRun, feature_icc, latest_icc, write_reliability
 from kg.analysis.radiogenomics.variables import subject_table

@@ -21,11 +21,20 @@ from rdflib.namespace import RDF, RDFS
 
 from kg.analysis.associations.inputs import imaging_features
 from kg.analysis.associations.records import AnalysisInput
-from kg.analysis.radiogenomics.runs import activity_triples, double, latest_run, run_identifier, run_node, store_run, used_files
+from kg.analysis.radiogenomics.runs import (
+    activity_triples,
+    cohort_members,
+    double,
+    latest_run,
+    run_identifier,
+    run_node,
+    store_run,
+    used_files,
+)
 from kg.analysis.radiogenomics.variables import subject_table
 from kg.analysis.stats.combat import ComBatModel, combat
 from kg.analysis.stats.errors import HarmonisationError
-from kg.core.errors import AssociationError, StoreError
+from kg.core.errors import AssociationError
 from kg.core.iris import mint
 from kg.core.namespaces import IGKG, PROV
 from kg.core.settings import Settings
@@ -120,7 +129,7 @@ def harmonise(
         "mean_only": mean_only,
         "ref_batch": ref_batch,
         "cohort": cohort,
-        "n": int(len(data)),
+        "n": len(data),
         "n_per_batch": {str(k): int(v) for k, v in result.model.n_per_batch.items()},
         "n_features": int(data.shape[1]),
     }
@@ -188,12 +197,7 @@ def _run_files(kg: object, run_id: str | None) -> tuple[str, list[object]]:
 def harmonised_features(kg: object, run_id: str | None = None, *, cohort: str | None = None) -> tuple[str, AnalysisInput]:
     """The harmonised matrix of run ``run_id`` (the latest run when ``None``) as analysis input."""
     run_id, files = _run_files(kg, run_id)
-    members = None
-    if cohort:
-        try:
-            members = kg.cohort_subjects(cohort)  # type: ignore[attr-defined]
-        except StoreError as exc:
-            raise AssociationError(str(exc)) from None
+    members = cohort_members(kg, cohort)
     plane = kg.data_plane  # type: ignore[attr-defined]
     frame = plane.matrix(files, subjects=members)
     frame.columns = [str(c) for c in frame.columns]

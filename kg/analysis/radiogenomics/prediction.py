@@ -19,7 +19,14 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from kg.analysis.associations.inputs import imaging_features, marker_targets
 from kg.analysis.radiogenomics.harmonise import harmonised_features
-from kg.analysis.radiogenomics.runs import activity_triples, double, run_identifier, run_node, store_run, used_files
+from kg.analysis.radiogenomics.runs import (
+    activity_triples,
+    double,
+    run_identifier,
+    run_node,
+    store_run,
+    used_files,
+)
 from kg.analysis.radiogenomics.variables import subject_table
 from kg.analysis.stats.predict import PredictionResult, predict_marker
 from kg.core.iris import mint

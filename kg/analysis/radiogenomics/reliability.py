@@ -16,9 +16,18 @@ import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from kg.analysis.radiogenomics.runs import activity_triples, double, latest_run, run_identifier, run_node, store_run, used_files
+from kg.analysis.radiogenomics.runs import (
+    activity_triples,
+    cohort_members,
+    double,
+    latest_run,
+    run_identifier,
+    run_node,
+    store_run,
+    used_files,
+)
 from kg.analysis.stats.icc import icc
-from kg.core.errors import AssociationError, StoreError
+from kg.core.errors import AssociationError
 from kg.core.iris import mint
 from kg.core.namespaces import IGKG, PROV
 from kg.core.settings import Settings
@@ -50,12 +59,7 @@ def feature_icc(kg: object, *, replicate_column: str, kind: str = "agreement", c
     """
     if kind not in ("agreement", "consistency"):
         raise AssociationError(f"--type is agreement or consistency, not {kind!r}")
-    members = None
-    if cohort:
-        try:
-            members = kg.cohort_subjects(cohort)  # type: ignore[attr-defined]
-        except StoreError as exc:
-            raise AssociationError(str(exc)) from None
+    members = cohort_members(kg, cohort)
     plane = kg.data_plane  # type: ignore[attr-defined]
     files = [f for f in kg.matrix_files(kind="radiomics") if "replicate" in plane.info(f).keys]  # type: ignore[attr-defined]
     if not files:

@@ -4,8 +4,8 @@ software versions, the graphs and data-plane files it used, stored as its own so
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
@@ -14,16 +14,30 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kg.analysis.associations.provenance import run_identifier
+from kg.core.errors import AssociationError, StoreError
 from kg.core.iris import mint
 from kg.core.namespaces import IGKG, PROV
 from kg.core.settings import Settings
-from kg.store.matrices import MATRIX_FILES_QUERY
 from kg.core.version import __version__
+from kg.store.matrices import MATRIX_FILES_QUERY
 
-__all__ = ["PACKAGES", "activity_triples", "double", "latest_run", "run_identifier", "run_node", "store_run", "used_files"]
+__all__ = ["PACKAGES", "activity_triples", "cohort_members", "double", "latest_run", "run_identifier", "run_node", "store_run", "used_files"]
 
 PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "statsmodels")
 """Packages whose versions a run records (those installed)."""
+
+
+def cohort_members(kg: object, cohort: str | None) -> list[str] | None:
+    """The subject IRIs of a cohort (label or IRI), ``None`` for no cohort.
+
+    :raises AssociationError: no such cohort.
+    """
+    if not cohort:
+        return None
+    try:
+        return kg.cohort_subjects(cohort)  # type: ignore[attr-defined]
+    except StoreError as exc:
+        raise AssociationError(str(exc)) from None
 
 
 def run_node(kind: str, run_id: str) -> URIRef:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from kg.core.errors import AssociationError, StoreError
+from kg.analysis.radiogenomics.runs import cohort_members
+from kg.core.errors import AssociationError
 from kg.core.values import subject_variable
 
 __all__ = ["VARIABLE_KINDS", "subject_table"]
@@ -50,11 +51,8 @@ def subject_table(
     kg.core.errors.AssociationError: no subject variable 'Smoking'; available: Age at Histological Diagnosis, Gender
     """
     wanted = list(dict.fromkeys(n.strip() for n in names if n.strip()))
-    if cohort and subjects is None:
-        try:
-            subjects = kg.cohort_subjects(cohort)  # type: ignore[attr-defined]
-        except StoreError as exc:
-            raise AssociationError(str(exc)) from None
+    if subjects is None:
+        subjects = cohort_members(kg, cohort)
     columns: dict[str, pd.Series] = {}
     available: list[str] = []
     graphs: list[str] = []

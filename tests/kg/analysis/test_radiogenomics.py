@@ -156,4 +156,5 @@ def test_runs_are_activities_with_inputs_and_other_settings_add_a_run(nsclc_kg: 
     assert latest == second.run_id
     np.testing.assert_allclose(features.features.loc[second.data.index, second.data.columns].to_numpy(), second.data.to_numpy())
     chosen, features = harmonised_features(nsclc_kg, first.run_id)
+    assert chosen == first.run_id
     np.testing.assert_allclose(features.features.loc[first.data.index, first.data.columns].to_numpy(), first.data.to_numpy())

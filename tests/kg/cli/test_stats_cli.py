@@ -24,7 +24,7 @@ FEATURES = ["original_shape_Sphericity", "original_firstorder_Mean", "original_g
 def igkg(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "IGKG_STORE": str(store)}
     env.pop("IGKG_DASK_SCHEDULER", None)
-    result = subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "kg.cli", *args], check=False, capture_output=True, text=True, env=env, timeout=600)
     if result.returncode != 0:
         raise AssertionError(f"igkg {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
