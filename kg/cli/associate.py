@@ -1,7 +1,8 @@
 """``igkg associate``: test every imaging feature against a marker, every gene or every pathway.
 
 Reads the features and targets from the store, writes the results as CSV
-(``feature,target,method,statistic,effect_size,p,q,n``) and stores every result with
+(``feature,target,method,statistic,effect_size,p,q,n``; model-based methods add
+:data:`MODEL_COLUMNS`) and stores every result with
 ``q <= --q-max`` as a ``RadiogenomicAssociation`` of a new analysis run (unless
 ``--no-graph``). Marker conflicts between sources are printed, never resolved silently.
 """
@@ -16,10 +17,15 @@ import typer
 
 from kg.cli.common import console, fail, open_graph, print_frame
 
-__all__ = ["CSV_COLUMNS", "associate"]
+__all__ = ["CSV_COLUMNS", "MODEL_COLUMNS", "associate"]
 
 CSV_COLUMNS = ["feature", "target", "method", "statistic", "effect_size", "p", "q", "n"]
 """The columns of ``--output``, in order."""
+
+MODEL_COLUMNS = ["beta", "se", "df", "n_positive", "converged", "note", "model", "test", "correction"]
+"""Columns ``--output`` adds after :data:`CSV_COLUMNS` for ``--method linear|logistic`` or ``--covariates``
+(those the model has): ``statistic`` is t, z or the partial r; ``effect_size`` beta, odds ratio or r;
+a pair that did not converge has ``converged`` false, a ``note`` and no p-value."""
 
 
 def associate(
@@ -69,7 +75,11 @@ def associate(
         fail(exc)
     results = run.results
     if output is not None:
-        text = results[CSV_COLUMNS].to_csv(index=False)
+        columns = CSV_COLUMNS
+        if "model" in results.columns:
+            results = results.assign(correction=str(run.parameters.get("correction", "")))
+            columns = CSV_COLUMNS + [c for c in MODEL_COLUMNS if c in results.columns]
+        text = results[columns].to_csv(index=False)
         if str(output) == "-":
             sys.stdout.write(text)
         else:

@@ -67,6 +67,9 @@ def test_adjusted_logistic_and_linear_equal_statsmodels(store: Path, tables: tup
                     "Age at Histological Diagnosis,Gender", "--q-max", "1", "--output", str(out), store=store)
         assert f"{method} over" in done.stdout + done.stderr
         results = pd.read_csv(out).set_index("feature")
+        assert {"model", "test", "correction", "note"} <= set(results.columns)
+        if method == "logistic":
+            assert results.loc[~results["converged"].astype(bool), "p"].isna().all()
         for name in FEATURES:
             frame = pd.concat([features[name], egfr.rename("egfr"), covariates], axis=1).dropna()
             if method == "logistic":
@@ -79,6 +82,12 @@ def test_adjusted_logistic_and_linear_equal_statsmodels(store: Path, tables: tup
             assert row["n"] == len(frame) == fit.nobs
             assert row["statistic"] == pytest.approx(stat, rel=1e-6)
             assert row["p"] == pytest.approx(p, rel=1e-6)
+    with KnowledgeGraph(store, read_only=True) as kg:
+        runs = kg.query("SELECT ?p WHERE { ?run a igkg:AnalysisRun, prov:Activity ; igkg:parameters ?p }")
+        texts = [json.loads(t) for t in runs["p"]]
+        logistic = next(t for t in texts if t.get("method") == "logistic")
+        assert logistic["covariates"] == ["Age at Histological Diagnosis", "Gender"]
+        assert "Wald" in logistic["test"] and "Benjamini-Hochberg" in logistic["correction"] and logistic["model"]
 
 
 def test_harmonise_is_combat_and_a_new_version(store: Path, tables: tuple[Path, Path], tmp_path: Path) -> None:
