@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Sequence
+from itertools import chain
 from typing import IO, Any
 
 import pyoxigraph as ox
@@ -29,11 +31,13 @@ def export_store(
     *,
     format: str = "nquads",  # noqa: A002 - the CLI's word
     graph: str | None = None,
+    graphs: Sequence[str] | None = None,
 ) -> None:
     """Write ``store`` (a pyoxigraph ``Store`` or a backend with its ``dump``/``query``) to ``output``.
 
-    A path ending in ``.gz`` is compressed. Triple formats without ``graph`` write the union
-    of all graphs.
+    A path ending in ``.gz`` is compressed. Without ``graph``: every graph, or only the named
+    graphs ``graphs`` and the default graph when given (a pyoxigraph ``Store``); triple
+    formats write their union.
 
     :raises StoreError: the format is unknown.
 
@@ -53,11 +57,18 @@ def export_store(
     target: Any = str(output) if isinstance(output, (str, os.PathLike)) else output
     if isinstance(target, str) and target.endswith(".gz"):
         with gzip.open(target, "wb") as handle:
-            export_store(store, handle, format=format, graph=graph)
+            export_store(store, handle, format=format, graph=graph, graphs=graphs)
         return
     prefixes = PREFIXES if fmt != ox.RdfFormat.N_TRIPLES else None
     if graph is not None:
         store.dump(target, fmt, from_graph=ox.NamedNode(graph), prefixes=prefixes)
+    elif graphs is not None and isinstance(store, ox.Store):
+        names = [ox.DefaultGraph(), *(ox.NamedNode(g) for g in graphs)]
+        quads = chain.from_iterable(store.quads_for_pattern(None, None, None, name) for name in names)
+        if fmt.supports_datasets:
+            ox.serialize(quads, target, fmt, prefixes=PREFIXES if fmt == ox.RdfFormat.TRIG else None)
+        else:
+            ox.serialize((q.triple for q in quads), target, fmt, prefixes=prefixes)
     elif fmt.supports_datasets:
         store.dump(target, fmt, prefixes=PREFIXES if fmt == ox.RdfFormat.TRIG else None)
     else:

@@ -26,7 +26,7 @@ import logging
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -201,15 +201,17 @@ class KnowledgeGraph:
 
     @property
     def dataset(self) -> Dataset:
-        """The rdflib view of the same store (oxrdflib), with the union as default graph.
+        """The rdflib view of the same store (oxrdflib) showing what ``query`` shows: the default
+        graph is the union of the data graphs, the named graphs are the data graphs and the
+        catalog (``kg.store.rdflib_view.DataGraphsStore``).
 
         >>> len(KnowledgeGraph(None).dataset)
         0
         """
         if self._dataset is None:
-            from oxrdflib import OxigraphStore
+            from kg.store.rdflib_view import DataGraphsStore
 
-            self._dataset = Dataset(store=OxigraphStore(store=self._store), default_union=True)
+            self._dataset = Dataset(store=DataGraphsStore(self), default_union=True)
             for prefix, uri in PREFIXES.items():
                 self._dataset.bind(prefix, uri, override=True, replace=True)
         return self._dataset
@@ -485,24 +487,36 @@ class KnowledgeGraph:
                 kwargs["use_default_graph_as_union"] = union
             if named_graphs is not None:
                 kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        elif default_graph is None and named_graphs is None and (
-            own_dataset if own_dataset is not None else has_dataset_clause(sparql)
-        ):
-            pass  # FROM / FROM NAMED: Oxigraph takes the dataset from the query
         else:
-            data = self._data_graph_nodes() if default_graph is None or named_graphs is None else []
-            if default_graph is not None:
-                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
-            else:
-                kwargs["default_graph"] = [*data, ox.DefaultGraph()] if union else [ox.DefaultGraph()]
-            if named_graphs is not None:
-                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-            else:
-                kwargs["named_graphs"] = [*data, ox.NamedNode(CATALOG_GRAPH)]
+            kwargs.update(self._dataset_options(sparql, union, default_graph, named_graphs, own_dataset))
         try:
             return self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
             raise QuerySyntaxError(str(exc)) from None
+
+    def _dataset_options(
+        self,
+        sparql: str,
+        union: bool = True,
+        default_graph: Sequence[Any] | None = None,
+        named_graphs: Sequence[Any] | None = None,
+        own_dataset: bool | None = None,
+    ) -> dict[str, Any]:
+        """The ``Store.query`` dataset arguments of ``raw_query`` on the embedded store (also
+        the rdflib view's): graphs given as IRIs or pyoxigraph graph names."""
+        if default_graph is None and named_graphs is None and (
+            own_dataset if own_dataset is not None else has_dataset_clause(sparql)
+        ):
+            return {}  # FROM / FROM NAMED: Oxigraph takes the dataset from the query
+        data = self._data_graph_nodes() if default_graph is None or named_graphs is None else []
+        return {
+            "default_graph": [_graph_node(g) for g in default_graph]
+            if default_graph is not None
+            else ([*data, ox.DefaultGraph()] if union else [ox.DefaultGraph()]),
+            "named_graphs": [_graph_node(g) for g in named_graphs]
+            if named_graphs is not None
+            else [*data, ox.NamedNode(CATALOG_GRAPH)],
+        }
 
     def data_graphs(self) -> list[str]:
         """The named graphs whose union is the default graph of every query.
@@ -1149,7 +1163,11 @@ class KnowledgeGraph:
     ) -> None:
         """Write the store (or one graph) as N-Quads, TriG, Turtle, N-Triples or RDF/XML.
 
-        Triple formats without ``graph`` write the union of all graphs.
+        Without ``graph``: the data graphs (``data_graphs()``), the catalog and the store's
+        default graph, never a hidden graph (a load in progress, a version being deleted, the
+        pending-load marks); triple formats write their union.
+
+        :raises StoreError: ``graph`` is hidden (being loaded or deleted), or the format is unknown.
 
         >>> import io
         >>> kg = KnowledgeGraph(None)
@@ -1159,7 +1177,15 @@ class KnowledgeGraph:
         >>> out.getvalue()
         b'<urn:example:a> <urn:example:b> <urn:example:c> .\\n'
         """
-        export_store(self._store, output, format=format, graph=graph)
+        shown = [*self.data_graphs(), CATALOG_GRAPH]
+        if graph is not None and graph not in shown and self._store.contains_named_graph(ox.NamedNode(graph)):
+            raise StoreError(f"{graph} is being loaded or deleted, not a committed graph of this store; see igkg stats")
+        export_store(self._store, output, format=format, graph=graph, graphs=shown)
+
+
+def _graph_node(graph: Any) -> Any:
+    """A graph name as pyoxigraph's: an IRI string becomes a ``NamedNode``."""
+    return ox.NamedNode(graph) if isinstance(graph, str) else graph
 
 
 def _values_mode(values: str) -> str:
