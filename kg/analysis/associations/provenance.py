@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
@@ -139,6 +140,10 @@ def result_table(run: AssociationRun) -> pd.DataFrame | None:
     if results.empty:
         return None
     table = results.reset_index(drop=True).copy()
+    # an overflowing effect (an odds ratio of a separated logistic fit is inf) is not a value
+    # the data plane stores: it is kept as missing, the statistic and p say what happened
+    numeric = table.select_dtypes("number").columns
+    table[numeric] = table[numeric].where(np.isfinite(table[numeric].astype(float)))
     table = table.loc[:, table.notna().any()]
     table.insert(0, "subject", table["feature"].astype(str) + "\t" + table["target"].astype(str))
     return table
