@@ -45,19 +45,25 @@ def two_sided_p(t: np.ndarray, df: int, *, threads: int | None = None) -> np.nda
     Large arrays are split over ``threads`` threads (default: the CPUs this process may use); the
     ufunc releases the GIL, and each element is computed exactly as in one call.
     """
-    neg = -np.abs(t)
+    return _two_sided_p_inplace(np.negative(np.abs(t)), df, threads=threads)
+
+
+def _two_sided_p_inplace(neg: np.ndarray, df: int, *, threads: int | None = None) -> np.ndarray:
+    """:func:`two_sided_p` of ``neg = -|t|``, overwriting ``neg`` with the p-values (no temporaries)."""
     if threads is None:
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if threads <= 1 or neg.size < 1 << 16 or neg.ndim != 2 or neg.shape[0] < 2:
-        return 2.0 * special.stdtr(df, neg)
-    out = np.empty_like(neg)
-    chunks = np.array_split(np.arange(neg.shape[0]), min(threads, neg.shape[0]))
+        special.stdtr(df, neg, out=neg)
+    else:
+        chunks = np.array_split(np.arange(neg.shape[0]), min(threads, neg.shape[0]))
 
-    def run(rows: np.ndarray) -> None:
-        out[rows[0]: rows[-1] + 1] = special.stdtr(df, neg[rows[0]: rows[-1] + 1])
+        def run(rows: np.ndarray) -> None:
+            part = neg[rows[0]: rows[-1] + 1]
+            special.stdtr(df, part, out=part)
 
-    list(_pool(threads).map(run, chunks))
-    return 2.0 * out
+        list(_pool(threads).map(run, chunks))
+    neg *= 2.0
+    return neg
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
@@ -82,7 +88,10 @@ def block_statistics(
     Variants whose minor allele frequency on the group's subjects is below ``maf_min`` are left out;
     monomorphic variants (no variance left after the covariates) get NaN beta, se and p.
     """
-    g = np.asarray(dosages[group.rows], dtype=np.float64)
+    rows = group.rows
+    every_row = len(rows) == len(dosages) and bool((rows == np.arange(len(rows))).all())
+    g = np.asarray(dosages if every_row else dosages[rows], dtype=np.float64)
+    owned = not every_row or not np.may_share_memory(g, dosages)  # a copy made here may be centred in place
     missing = np.isnan(g)
     any_missing = missing.any()
     observed = group.n - missing.sum(axis=0) if any_missing else np.full(g.shape[1], group.n)
@@ -93,9 +102,13 @@ def block_statistics(
     if maf_min > 0:
         keep = np.minimum(eaf, 1 - eaf) >= maf_min
         columns, g, mean, eaf = columns[keep], g[:, keep], mean[keep], eaf[keep]
+        owned = True
         if any_missing:
             missing = missing[:, keep]
-    g -= mean  # centred; a missing call becomes 0 = the mean (mean imputation)
+    if owned:
+        g -= mean  # centred; a missing call becomes 0 = the mean (mean imputation)
+    else:
+        g = np.subtract(g, mean)  # the caller's block stays as it was: centred copy in one pass
     if any_missing:
         g[missing] = 0.0
     ss = np.einsum("ij,ij->j", g, g)
@@ -105,15 +118,23 @@ def block_statistics(
     gg = ss - np.einsum("ij,ij->j", qg, qg)
     degenerate = ~(gg > 1e-9 * np.maximum(ss, 1e-300))
     gg = np.where(degenerate, np.nan, gg)
+    # The same operations in the same order as beta = num / gg; se = sqrt(max(yy - beta num, 0) / df / gg);
+    # t = beta / se, done in place: each (features x variants) pass writes into an array it owns.
     with np.errstate(invalid="ignore", divide="ignore"):
-        beta = numerator / gg
-        rss = group.yy[:, None] - beta * numerator
-        se = np.sqrt(np.maximum(rss, 0.0) / group.df / gg)
-        t = beta / se
-    p = two_sided_p(t, group.df, threads=threads)
+        beta = np.divide(numerator, gg)
+        se = np.multiply(beta, numerator)
+        np.subtract(group.yy[:, None], se, out=se)
+        np.maximum(se, 0.0, out=se)
+        se /= group.df
+        se /= gg
+        np.sqrt(se, out=se)
+        neg = np.divide(beta, se)  # t
+        np.abs(neg, out=neg)
     logp = None
     if log10_p:
         from scipy import stats
 
-        logp = (np.log(2.0) + stats.t.logsf(np.abs(t), group.df)) / np.log(10.0)
+        logp = (np.log(2.0) + stats.t.logsf(neg, group.df)) / np.log(10.0)
+    np.negative(neg, out=neg)
+    p = _two_sided_p_inplace(neg, group.df, threads=threads)
     return BlockStats(columns=columns, eaf=eaf, beta=beta, se=se, p=p, log10_p=logp)
