@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from rdflib import URIRef
 
-from kg.core.namespaces import CONVERTER, expand
+from kg.core import namespaces
+from kg.core.namespaces import expand
 
 __all__ = ["CURIE", "DiseaseId", "canonical_prefix", "disease_iri", "split_curie"]
 
@@ -70,7 +71,7 @@ def canonical_prefix(prefix: str) -> str | None:
     """
     if _SNOMED_RELEASE.match(prefix):
         prefix = "SNOMEDCT"
-    return CONVERTER.standardize_prefix(prefix)
+    return namespaces.CONVERTER.standardize_prefix(prefix)  # type: ignore[no-any-return]
 
 
 def disease_iri(curie: str) -> URIRef | None:

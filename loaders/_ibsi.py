@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from dataclasses import dataclass
 from importlib import resources
-
-import re
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
@@ -149,14 +148,18 @@ def _label(name: FeatureName) -> str:
     return text if name.image_type == "original" else f"{text}, {name.image_type}"
 
 
-def feature_node(context: LoadContext, name: FeatureName | str, triples: list[Triple]) -> URIRef:
+def feature_node(
+    context: LoadContext, name: FeatureName | str, triples: list[Triple], described: set[URIRef] | None = None,
+) -> URIRef:
     """The ``igkg:RadiomicFeature`` node of a pyradiomics feature, with its description.
 
     The IRI is ``context.mint("feature", <pyradiomics name>)``, so every loader meets on it.
     A filtered variant gets ``igkg:baseFeature`` to the original-image feature (whose node is
     described too) and the IBSI code of its base feature as ``skos:notation``; the RO class
     sits on the original-image feature only. A query by IBSI code finds every image type
-    (filter on ``igkg:imageType "original"`` for the unfiltered values).
+    (filter on ``igkg:imageType "original"`` for the unfiltered values). With ``described``
+    (a set the caller keeps over one load), a node already in it gets no triples again: a wide
+    table's 14 image types of one feature describe their original-image feature once.
 
     >>> triples = []
     >>> node = feature_node(LoadContext(), "original_firstorder_Mean", triples)
@@ -171,8 +174,22 @@ def feature_node(context: LoadContext, name: FeatureName | str, triples: list[Tr
             raise ValueError(f"not a pyradiomics feature name: {name!r}")
         name = parsed
     node = context.mint("feature", name.full)
+    if described is not None:
+        if node in described:
+            return node
+        described.add(node)
+    triples += _description(node, name)
+    if name.image_type != "original":
+        base = feature_node(context, FeatureName("original", name.feature_class, name.feature), triples, described)
+        triples.append((node, IGKG.baseFeature, base))
+    return node
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _description(node: URIRef, name: FeatureName) -> tuple[Triple, ...]:
+    """The triples of one feature node (not its base feature's), built once per node and name."""
     row = ibsi_row(name)
-    triples += [
+    triples: list[Triple] = [
         (node, RDF.type, CLASS_TYPES.get(name.feature_class, IGKG.RadiomicFeature)),
         (node, RDFS.label, Literal(_label(name))),
         (node, IGKG.pyradiomicsName, Literal(name.full)),
@@ -186,17 +203,11 @@ def feature_node(context: LoadContext, name: FeatureName | str, triples: list[Tr
             triples.append((node, IGKG.unit, Literal(row.unit)))
         if row.deviation:
             triples.append((node, SKOS.scopeNote, Literal(row.deviation)))
-    if name.image_type != "original":
-        base = feature_node(context, FeatureName("original", name.feature_class, name.feature), triples)
-        triples.append((node, IGKG.baseFeature, base))
-        if row is not None and row.ibsi_code:
-            triples.append((node, SKOS.notation, Literal(row.ibsi_code)))
-    elif row is not None and row.ibsi_code:
-        triples += [
-            (node, SKOS.notation, Literal(row.ibsi_code)),
-            (node, IGKG.roClass, row.ro_class),
-        ]
-    return node
+    if row is not None and row.ibsi_code:
+        triples.append((node, SKOS.notation, Literal(row.ibsi_code)))
+        if name.image_type == "original":
+            triples.append((node, IGKG.roClass, row.ro_class))
+    return tuple(triples)
 
 
 @dataclass(frozen=True)
@@ -317,15 +328,18 @@ def resolve_feature(text: str) -> FeatureName | IbsiName | None:
     return pyradiomics_equivalent(entry.code) or entry
 
 
-def any_feature_node(context: LoadContext, resolved: FeatureName | IbsiName, triples: list[Triple], written: str | None = None) -> URIRef:
+def any_feature_node(
+    context: LoadContext, resolved: FeatureName | IbsiName, triples: list[Triple], written: str | None = None,
+    described: set[URIRef] | None = None,
+) -> URIRef:
     """The feature node of what ``resolve_feature`` found; the name as written is kept as ``skos:altLabel``.
 
     A pyradiomics equivalent is that feature's node (``feature_node``); an IBSI feature
     pyradiomics lacks gets ``context.mint("feature", "ibsi", <tag>)`` with its code
-    (``skos:notation``), RO class, heading and family.
+    (``skos:notation``), RO class, heading and family. ``described``: as for ``feature_node``.
     """
     if isinstance(resolved, FeatureName):
-        node = feature_node(context, resolved, triples)
+        node = feature_node(context, resolved, triples, described)
     else:
         node = context.mint("feature", "ibsi", resolved.tag)
         triples += [

@@ -129,6 +129,10 @@ class MatrixBuffer:
             return np.array(
                 [[_convert_cell(self.convert, c) for c in row] for row in self._cells], dtype=np.float64
             ).reshape(len(self._cells), len(self.names))
+        if isinstance(self._cells[0], np.ndarray) and self._cells[0].dtype == np.float64:
+            block = np.vstack(self._cells)  # rows parsed already (read by Arrow)
+            if (np.isfinite(block) | np.isnan(block)).all():
+                return block
         return parse_block(self._cells, self._lines, self.names, self.path, self.what)
 
 

@@ -26,12 +26,15 @@ A non-numeric feature value, an unknown marker value or a subject listed twice i
 from __future__ import annotations
 
 import itertools
-import operator
 import math
+import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
@@ -39,10 +42,9 @@ from kg.core.errors import ConfigError, LoadError
 from kg.core.files import delimiter_for
 from kg.core.namespaces import IGKG
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
-from loaders._tables import TableRow, find_subject_column, finite_number, iter_table
 from loaders._ibsi import any_feature_node, resolve_feature
 from loaders._long_features import long_layout, parse_long
-from loaders._matrices import CategoryBuffer, ReplicateCodes, open_buffer
+from loaders._matrices import CategoryBuffer, ReplicateCodes, open_buffer, parse_block
 from loaders._shapes import (
     cohort,
     marker,
@@ -53,6 +55,7 @@ from loaders._shapes import (
     subject,
     subject_rows,
 )
+from loaders._tables import TableRow, find_subject_column, finite_number, iter_table
 
 __all__ = ["LOADER", "parse"]
 
@@ -105,7 +108,8 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     triples: list[Triple] = []
     cohort_name = context.option("cohort")
     cohort_node = cohort(context, cohort_name, triples) if cohort_name else None
-    feature_nodes = {h: any_feature_node(context, name, triples, h) for h, name in features.items()}
+    described: set[URIRef] = set()  # one description per feature node (the base of 14 image types too)
+    feature_nodes = {h: any_feature_node(context, name, triples, h, described) for h, name in features.items()}
     marker_nodes: dict[str, URIRef] = {}
     resolver = _gene_resolver(context, report) if markers else None
     for header, symbol in markers.items():
@@ -132,7 +136,14 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     feature_cells = _cells(list(feature_nodes))
     source_key = path.name
     missing = 0
-    all_rows = itertools.chain([first], rows)
+    # Values only into the data plane: the table is parsed by Arrow (C++, vectorised), the
+    # row loop sees the few other columns and each row's parsed feature values.
+    fast = feature_matrix.active and not context.values_in_graph and replicate_column is None and _arrow_readable(path)
+    if fast:
+        rows.close()
+        all_rows = _arrow_rows(path, context, headers, list(feature_nodes))
+    else:
+        all_rows = itertools.chain([first], rows)
     pairs = _replicate_rows(path, all_rows, id_column, replicate_column) if replicate_column else subject_rows(path, all_rows, id_column)
     seen_subjects: set[str] = set()
     replicate_codes = ReplicateCodes()
@@ -141,7 +152,8 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
         report.records_read += 1
         replicate = row.cells[replicate_column].strip() if replicate_column else None
         node = subject(context, subject_id, triples, cohort_node=cohort_node)
-        feature_matrix.add(str(node), feature_cells(row.cells), row.line, roi=replicate_codes.code(replicate) if replicate is not None else None)  # type: ignore[arg-type]
+        cells = row.values if fast else feature_cells(row.cells)  # type: ignore[attr-defined]
+        feature_matrix.add(str(node), cells, row.line, roi=replicate_codes.code(replicate) if replicate is not None else None)  # type: ignore[arg-type]
         if subject_id not in seen_subjects:  # one row of markers and clinical values per subject
             marker_matrix.add(str(node), [row.cells[h] for h in marker_nodes], row.line)
             seen_subjects.add(subject_id)
@@ -193,6 +205,82 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     clinical_matrix.close(report)
     if missing:
         report.note(f"{missing} empty or NaN feature cells (missing values, no measurement)")
+
+
+@dataclass(frozen=True)
+class _ParsedRow(TableRow):
+    """A row read by Arrow: the cells of the columns that are not features, the features' values."""
+
+    values: np.ndarray
+
+
+def _arrow_readable(path: Path) -> bool:
+    """Whether Arrow's CSV reader takes this file as it is (a plain, uncompressed table)."""
+    return path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt")
+
+
+_ARROW_BLOCK = 1 << 26
+"""Bytes of the file Arrow parses per batch (64 MiB: a few hundred rows of a wide table)."""
+
+
+def _arrow_rows(path: Path, context: LoadContext, headers: list[str], features: list[str]) -> Iterator[_ParsedRow]:
+    """The data rows of a wide table, parsed by Arrow: cells as text, features as float64.
+
+    A batch whose feature cells are not all plain numbers (missing tokens, padding, text) is
+    parsed cell by cell as the row-by-row reader does (``parse_block``: the same values, the
+    same error naming line and column). A file Arrow cannot split into rows is read by the
+    row-by-row reader, whose error names the line; line numbers assume one line per row.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    wanted = set(features)
+    others = [h for h in headers if h not in wanted]
+    reader_options = pacsv.ReadOptions(column_names=headers, skip_rows=1, block_size=_ARROW_BLOCK)
+    parse_options = pacsv.ParseOptions(delimiter=delimiter_for(path), newlines_in_values=True)
+    convert_options = pacsv.ConvertOptions(
+        column_types={h: pa.string() for h in headers}, strings_can_be_null=False, quoted_strings_can_be_null=False,
+    )
+    line = 2
+    try:
+        reader = pacsv.open_csv(path, read_options=reader_options, parse_options=parse_options, convert_options=convert_options)
+        batches = iter(reader)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            n = batch.num_rows
+            lines = range(line, line + n)
+            values = _arrow_values(batch, features, lines, path)
+            columns = {h: batch.column(h).to_pylist() for h in others}
+            for i in range(n):
+                cells = {h: columns[h][i] for h in others}
+                if not any(c.strip() for c in cells.values()) and np.isnan(values[i]).all():
+                    continue  # an empty row (separators only), skipped as the row-by-row reader does
+                yield _ParsedRow(lines[i], cells, values[i])
+            line += n
+    except pa.ArrowInvalid as exc:
+        for _ in iter_table(path, context, delimiter=delimiter_for(path)):  # its error names the line
+            pass
+        raise LoadError(path, f"unreadable table ({exc})", line=line, hint="check the separator and quoting") from None
+
+
+def _arrow_values(batch: Any, features: list[str], lines: Sequence[int], path: Path) -> np.ndarray:
+    """The feature columns of an Arrow batch as float64 (missing -> NaN), checked as ``parse_block`` does."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = np.empty((batch.num_rows, len(features)))
+    try:
+        for j, header in enumerate(features):
+            values[:, j] = pc.cast(batch.column(header), pa.float64()).to_numpy(zero_copy_only=False)
+        if (np.isfinite(values) | np.isnan(values)).all():  # "nan" cells are missing values, as in parse_block
+            return values
+    except (pa.ArrowInvalid, ValueError):
+        pass
+    cells = list(zip(*(batch.column(h).to_pylist() for h in features)))
+    return parse_block(cells, list(lines), features, path, "feature value")
 
 
 def _replicate_column(context: LoadContext, headers: list[str], path: Path) -> str | None:

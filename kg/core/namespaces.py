@@ -6,16 +6,19 @@ Other modules import the rdflib ``Namespace`` objects below and ``CONVERTER`` (a
 
 from __future__ import annotations
 
-from typing import Final
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
 
-import curies
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
+
+if TYPE_CHECKING:
+    import curies
 
 __all__ = [
     "BIOLINK",
     "CATALOG_GRAPH",
-    "CONVERTER",
+    "CONVERTER",  # noqa: F822 - built on first use by the module __getattr__
     "DCAT",
     "DCT",
     "DOI",
@@ -167,7 +170,10 @@ _SYNONYMS: Final[dict[str, list[str]]] = {
 }
 
 
+@cache
 def _build_converter() -> curies.Converter:
+    import curies  # here: importing curies (pydantic) is a tenth of a second of every command's start-up
+
     records = [
         curies.Record(prefix=p, uri_prefix=uri, prefix_synonyms=_SYNONYMS.get(p, []))
         for p, uri in PREFIXES.items()
@@ -175,8 +181,14 @@ def _build_converter() -> curies.Converter:
     return curies.Converter(records)
 
 
-CONVERTER: Final = _build_converter()
-"""curies converter over ``PREFIXES`` (with synonyms); use ``expand``/``compress``."""
+
+
+def __getattr__(name: str) -> Any:
+    """``CONVERTER``: the curies converter over ``PREFIXES`` (with synonyms), built on first use;
+    use ``expand``/``compress``."""
+    if name == "CONVERTER":
+        return _build_converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def expand(curie: str) -> str | None:
@@ -191,7 +203,7 @@ def expand(curie: str) -> str | None:
     if not sep:
         return None
     # HGNC ids are "HGNC:3236" and identifiers.org wants the local part only.
-    return CONVERTER.expand(f"{prefix}:{local}") if prefix else None
+    return _build_converter().expand(f"{prefix}:{local}") if prefix else None
 
 
 def compress(iri: str) -> str:
@@ -200,5 +212,5 @@ def compress(iri: str) -> str:
     >>> compress("http://identifiers.org/ncbigene/1956")
     'ncbigene:1956'
     """
-    return CONVERTER.compress(iri) or iri
+    return _build_converter().compress(iri) or iri
 

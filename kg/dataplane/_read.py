@@ -6,14 +6,17 @@ import fnmatch
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg.dataplane.records import MatrixInfo
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["VariableIndex", "quote", "read_by_variable", "read_wide", "select_variables", "stream_wide"]
 

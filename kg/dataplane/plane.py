@@ -15,12 +15,14 @@ import os
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import duckdb
 
 from kg.core.files import sha256 as sha256_file
 from kg.dataplane import _read
@@ -531,6 +533,8 @@ class DataPlane:
         with self._lock:
             if self._con is None:
                 # never fetch an extension at run time (Parquet is built in)
+                import duckdb  # here: a load that only writes never pays for importing DuckDB
+
                 config: dict[str, Any] = {"autoinstall_known_extensions": False}
                 if self._threads:
                     config["threads"] = self._threads
@@ -539,6 +543,8 @@ class DataPlane:
             return self._con.cursor()
 
     def _run(self, file: MatrixFile, read: Any) -> pd.DataFrame:
+        import duckdb
+
         self.verify(file)
         cursor = self._cursor()
         try:

@@ -39,7 +39,7 @@ from rich.table import Table
 from rich.text import Text
 
 # The one place igkg's prefix map is imported from (repoint here if it moves).
-from kg.core.namespaces import CONVERTER as _PREFIX_MAP
+from kg.core import namespaces
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
@@ -135,7 +135,7 @@ def shorten_iris(text: str, labels: Mapping[str, str] | None = None) -> str:
 
     def replace(match: re.Match[str]) -> str:
         iri = match.group(0)
-        curie = _PREFIX_MAP.compress(iri)
+        curie = namespaces.CONVERTER.compress(iri)  # built on first use (curies is slow to import)
         if labels:
             label = labels.get(iri) or (labels.get(curie) if curie else None)
             if label:

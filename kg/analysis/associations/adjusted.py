@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from kg.analysis.associations.kernels import METHODS, Method
-from kg.analysis.stats.regression import bh_fdr, linear_association, logistic_association, partial_spearman
 from kg.core.errors import AssociationError
 from kg.core.namespaces import IGKG
 
@@ -64,6 +63,14 @@ def adjusted_associate(
     >>> adjusted_associate(f, t, method="linear", covariates=c, min_n=5)[["statistic", "effect_size", "n"]].round(3).values.tolist()
     [[34.048, 0.993, 7.0]]
     """
+    # imported here: the regression module loads scipy.stats and scipy.optimize (start-up of every command)
+    from kg.analysis.stats.regression import (
+        bh_fdr,
+        linear_association,
+        logistic_association,
+        partial_spearman,
+    )
+
     if method == "linear":
         raw = linear_association(features, targets, covariates=covariates)
         statistic, effect = raw["t"], raw["beta"]
