@@ -36,8 +36,9 @@ __all__ = [
 VALUES_MODES = ("rdf", "columnar", "both")
 """Where a load puts measured values: per-value triples, the columnar data plane, or both."""
 
-MATRIX_KINDS = ("radiomics", "traits", "expression", "markers", "clinical", "genotypes")
-"""What a matrix holds (``kind`` of ``LoadContext.matrix``); ``igkg matrix --kind`` takes these."""
+MATRIX_KINDS = ("radiomics", "traits", "expression", "markers", "clinical", "genotypes", "gwas")
+"""What a matrix holds (``kind`` of ``LoadContext.matrix``); ``igkg matrix --kind`` takes these.
+``gwas``: summary statistics, one row per test (``igkg gwas`` runs and GWAS-SSF files)."""
 
 Triple = tuple[Node, Node, Node]
 """One RDF triple of rdflib terms, as every loader yields them."""

@@ -12,6 +12,10 @@ Only rows with p <= ``-o p_max=...`` (default 5e-8, genome-wide significance) be
 ``igkg:VariantTraitAssociation`` nodes (trait -> variant with beta, se, p, eaf, n, effect allele,
 build on the variant), radiogenomic when the trait is imaging-derived (as for ``gwas-catalog``);
 a summary-statistics file has millions of rows and the graph holds hits, not every test.
+Every row, hit or not, goes to the data plane (unless ``--values rdf``): a ``gwas`` matrix
+``summary_statistics`` of the source, one row per data row keyed by its ``variant_id`` (else
+``chromosome_position_other_effect``), with every column of the file (the numbers of the columns
+``NUMERIC`` as float64, the others as text; ``NA``/``#NA`` missing).
 """
 
 from __future__ import annotations
@@ -31,11 +35,15 @@ from kg.core.namespaces import IGKG, PUBMED
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._genotypes import normalise_build, normalise_chrom
 from loaders._tables import iter_table
-from loaders._variants import is_imaging_trait, number, variant_node
+from loaders._variants import MISSING, is_imaging_trait, number, variant_node
 
-__all__ = ["LOADER", "REQUIRED"]
+__all__ = ["LOADER", "NUMERIC", "REQUIRED"]
 
 REQUIRED = ("chromosome", "base_pair_location", "effect_allele", "other_allele")
+NUMERIC = ("base_pair_location", "beta", "odds_ratio", "hazard_ratio", "standard_error", "effect_allele_frequency",
+           "p_value", "neg_log_10_p_value", "ci_upper", "ci_lower", "n", "info")
+"""GWAS-SSF columns kept as numbers in the data plane (the others as text)."""
+_FLUSH = 50_000  # data-plane rows per batch
 EFO = "http://www.ebi.ac.uk/efo/"
 OBO = "http://purl.obolibrary.org/obo/"
 
@@ -104,7 +112,11 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
     yield from triples
     columns: dict[str, str | None] | None = None
     hits = 0
+    table: _FullTable | None = None
     for row in iter_table(path, context, delimiter="\t", required=REQUIRED):
+        if table is None:
+            table = _FullTable(context, list(row.cells), row.line)
+        table.add(row.cells, path, row.line)
         if columns is None:
             header = set(row.cells)
             columns = {
@@ -155,9 +167,53 @@ def parse(path: Path, context: LoadContext, report: LoadReport) -> Iterator[Trip
             triples.append((node, DCTERMS.isPartOf, URIRef("https://www.ebi.ac.uk/gwas/studies/" + study)))
         hits += 1
         yield from triples
-    if columns is None:
+    if columns is None or table is None:
         raise LoadError(path, "no rows in the file", line=2)
-    report.note(f"{hits} of {report.records_read} variants with p <= {p_max:g} loaded as associations")
+    table.flush()
+    report.note(f"{hits} of {report.records_read} variants with p <= {p_max:g} loaded as associations; "
+                + (f"all {table.rows} rows in the data plane (gwas matrix summary_statistics)" if table.sink.active
+                   else "the other rows are not kept (values=rdf)"))
+
+
+class _FullTable:
+    """Every data row of the file, batched into the source's ``gwas`` matrix ``summary_statistics``."""
+
+    def __init__(self, context: LoadContext, header: list[str], first_line: int) -> None:
+        self.header = header
+        self.numeric = [c for c in header if c in NUMERIC]
+        self.sink = context.matrix("summary_statistics", kind="gwas", variables=header, first_line=first_line,
+                                   categorical=[c for c in header if c not in NUMERIC])
+        self.batch: dict[str, list[Any]] = {c: [] for c in ("subject", *header)}
+        self.rows = 0
+
+    def add(self, cells: dict[str, str], path: Path, line: int) -> None:
+        if not self.sink.active:
+            return
+        for column in self.header:
+            text = cells.get(column, "")
+            if column in NUMERIC:
+                value: Any = number(text, path, line, column, hint="GWAS-SSF numbers are plain decimals; #NA for missing")
+            else:
+                value = None if text.strip().upper() in MISSING else text.strip()
+            self.batch[column].append(value)
+        key = cells.get("variant_id", "").strip()
+        if not key or key.upper() in MISSING:
+            key = "_".join(cells[c].strip() for c in ("chromosome", "base_pair_location", "other_allele", "effect_allele"))
+        self.batch["subject"].append(key)
+        self.rows += 1
+        if len(self.batch["subject"]) >= _FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.sink.active or not self.batch["subject"]:
+            return
+        import pandas as pd
+
+        frame = pd.DataFrame(self.batch)
+        for column in self.numeric:
+            frame[column] = frame[column].astype("float64")
+        self.sink.write(frame)
+        self.batch = {c: [] for c in self.batch}
 
 
 LOADER = Loader(
@@ -165,6 +221,6 @@ LOADER = Loader(
     description="GWAS summary statistics in GWAS-SSF (chromosome, base_pair_location, effect_allele, ..., p_value) with -meta.yaml: hits with p <= p_max (-o p_max=..., default 5e-8) as variant-trait associations",
     parse=parse,
     patterns=("gcst*.tsv", "gcst*.tsv.gz", "*.h.tsv.gz"),
-    version="1",
+    version="2",  # 2: every row in the data plane
     options=("trait", "trait_label", "build", "pmid", "p_max"),
 )
