@@ -2,12 +2,14 @@
 
 Tables are generated like the other bench data: real pyradiomics feature names (the 1,316
 features of one ROI over 14 image types, ``bench.generate``), random values, one binary
-EGFR column. Each igkg figure runs in its own child process (wall time and peak RSS of
-that process), the baselines too:
+EGFR column. Each igkg figure is the command line as a user runs it (``python -m kg.cli``,
+i.e. ``igkg``: its own process, start-up and imports included; wall time and peak RSS of
+that process); each baseline runs in its own process too (importing only what it needs):
 
-* 1,000 x 1,316: ``load --values columnar`` + ``associate`` (Mann-Whitney vs EGFR) vs
-  ``pandas.read_csv`` of the same file (target: within 5x);
-* the same table loaded ``--values both``: ``associate`` alone vs the same analysis on a
+* 1,000 x 1,316: ``igkg load --values columnar`` + ``igkg associate`` (Mann-Whitney vs EGFR;
+  two processes) vs ``pandas.read_csv`` of the same file (target: within 5x; best of two runs
+  on both sides);
+* the same table loaded ``--values both``: ``igkg associate`` alone vs the same analysis on a
   DataFrame (``read_csv`` + the engine; target: within 3x);
 * 20,000 x 4,000 (quick: 2,000 x 400): ``load --values columnar`` (< 3 min, peak RSS < 6 GB),
   association vs one marker (< 60 s), ``igkg matrix`` of 100 features (< 2 s);
@@ -21,17 +23,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bench import emit, peak_rss_self, run_child
-from bench.generate import _feature_names
 
 __all__ = ["run", "write_table"]
 
@@ -41,6 +42,10 @@ MARKER = "EGFR mutation status"
 
 def write_table(path: Path, subjects: int, features: int, *, seed: int = 11) -> Path:
     """A subjects x features table (``Case ID``, features, ``EGFR mutation status``), written in chunks."""
+    import numpy as np
+
+    from bench.generate import _feature_names
+
     names = [f"{t}_{c}_{f}" for t, c, f in _feature_names()]
     one_roi = len(names)
     while len(names) < features:  # wider than one ROI: the same features of more ROIs' image types
@@ -107,6 +112,29 @@ def _step(what: str, table: Path, store: Path, timeout: float) -> dict[str, Any]
     return {**child.data, "wall": child.seconds, "peak_rss": child.peak_rss}
 
 
+def _igkg(store: Path, *args: str, timeout: float = 3600) -> dict[str, Any]:
+    """``igkg --store STORE ARGS...`` as a user runs it (its own process: start-up, imports, work)."""
+    child = run_child(["kg.cli", "--store", str(store), *args], timeout=timeout)
+    if child.returncode != 0 or child.timed_out:
+        raise RuntimeError(f"igkg {' '.join(args)} failed ({'timed out' if child.timed_out else child.returncode}): {child.stderr[-600:]}")
+    return {"wall": child.seconds, "peak_rss": child.peak_rss, "stderr": child.stderr}
+
+
+def _tests(result: dict[str, Any]) -> str:
+    """The number of tests ``igkg associate`` reported (its summary line: ``..., N tests, ...``)."""
+    found = re.findall(r"(\d+) tests", result.get("stderr", ""))
+    return found[-1] if found else "?"
+
+
+def _load_cli(table: Path, store: Path, values: str) -> dict[str, Any]:
+    subprocess.run(["rm", "-rf", str(store)], check=False)
+    return _igkg(store, "load", "--values", values, "--kind", "radiomics-csv", str(table))
+
+
+def _associate_cli(store: Path) -> dict[str, Any]:
+    return _igkg(store, "associate", "--marker", "EGFR", "--method", "mannwhitney")
+
+
 def _matrix_cli(store: Path, out: Path, features: str) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "kg.cli", "--store", str(store), "matrix", "--features", features, "-o", str(out)],
@@ -146,41 +174,50 @@ def run(quick: bool = False, workdir: Path | None = None) -> list[dict[str, Any]
 
     for stale in ("columnar-small", "both-small", "columnar-big"):
         subprocess.run(["rm", "-rf", str(folder / stale)], check=False)
-    pandas = _step("read_csv", small, folder / "none", 600)
-    columnar = _step("load_columnar_associate", small, folder / "columnar-small", 1800)
-    ratio = columnar["wall"] / pandas["wall"]
+    # Every igkg figure is the command line as a user runs it (`igkg load`, then `igkg
+    # associate`: each its own process, start-up included); the baseline is its own process
+    # too (`python -c "import pandas; pandas.read_csv(FILE)"`). Best of two for both sides.
+    pandas = min((_step("read_csv", small, folder / "none", 600) for _ in range(2)), key=lambda r: r["wall"])
+    runs = []
+    for _ in range(2):
+        load = _load_cli(small, folder / "columnar-small", "columnar")
+        assoc = _associate_cli(folder / "columnar-small")
+        runs.append((load["wall"] + assoc["wall"], load, assoc))
+    total, load, assoc = min(runs, key=lambda r: r[0])
+    ratio = total / pandas["wall"]
     rows.append({
-        "section": SECTION, "metric": "load --values columnar + associate (Mann-Whitney vs EGFR)", "size": size,
-        "igkg": round(columnar["wall"], 2), "baseline": round(pandas["wall"], 2), "baseline_name": "pandas.read_csv (own process)",
-        "unit": "s", "ratio": round(1 / ratio, 3), "target": "within 5x of read_csv", "ok": ratio <= 5,
-        "note": f"{ratio:.1f}x read_csv; load {columnar['load_seconds']:.2f} s; {columnar['tests']} tests; "
-                f"peak RSS {columnar['peak_rss'] / 2**30:.2f} GB",
+        "section": SECTION, "metric": "igkg load --values columnar + igkg associate (Mann-Whitney vs EGFR), CLI end to end",
+        "size": size, "igkg": round(total, 2), "baseline": round(pandas["wall"], 2),
+        "baseline_name": "pandas.read_csv (own process, import included)", "unit": "s", "ratio": round(1 / ratio, 3),
+        "target": "within 5x of read_csv", "ok": ratio <= 5,
+        "note": f"{ratio:.1f}x read_csv; load {load['wall']:.2f} s + associate {assoc['wall']:.2f} s (two processes); "
+                f"peak RSS {max(load['peak_rss'], assoc['peak_rss']) / 2**30:.2f} GB; best of 2 each side",
     })
 
-    _step("load_both", small, folder / "both-small", 7200)
-    dataframe = _step("dataframe_analysis", small, folder / "none", 600)
-    both = _step("associate", small, folder / "both-small", 1800)
+    _load_cli(small, folder / "both-small", "both")
+    dataframe = min((_step("dataframe_analysis", small, folder / "none", 600) for _ in range(2)), key=lambda r: r["wall"])
+    both = min((_associate_cli(folder / "both-small") for _ in range(2)), key=lambda r: r["wall"])
     ratio = both["wall"] / dataframe["wall"]
     rows.append({
-        "section": SECTION, "metric": "associate on a --values both store (Mann-Whitney vs EGFR)", "size": size,
+        "section": SECTION, "metric": "igkg associate on a --values both store (Mann-Whitney vs EGFR), CLI end to end", "size": size,
         "igkg": round(both["wall"], 2), "baseline": round(dataframe["wall"], 2),
-        "baseline_name": "read_csv + the engine on the DataFrame", "unit": "s", "ratio": round(1 / ratio, 3),
-        "target": "within 3x", "ok": ratio <= 3, "note": f"{ratio:.1f}x; analysis alone {both['analysis_seconds']:.2f} s",
+        "baseline_name": "read_csv + the engine on the DataFrame (own process)", "unit": "s", "ratio": round(1 / ratio, 3),
+        "target": "within 3x", "ok": ratio <= 3, "note": f"{ratio:.1f}x; best of 2 each side",
     })
 
     big_size = f"{big_n}x{big_f}"
-    load = _step("load_columnar", big, folder / "columnar-big", 3600)
+    load = _load_cli(big, folder / "columnar-big", "columnar")
     rows.append({
-        "section": SECTION, "metric": "load --values columnar", "size": big_size, "igkg": round(load["wall"], 1),
+        "section": SECTION, "metric": "igkg load --values columnar (CLI)", "size": big_size, "igkg": round(load["wall"], 1),
         "baseline": round(load["peak_rss"] / 2**30, 2), "baseline_name": "peak RSS (GB)", "unit": "s",
         "target": "< 3 min, peak RSS < 6 GB", "ok": load["wall"] < 180 and load["peak_rss"] < 6 * 2**30,
         "note": f"{big_n * big_f / load['wall'] / 1e6:.2f} M values/s; file {big.stat().st_size / 2**30:.2f} GB",
     })
-    assoc = _step("associate", big, folder / "columnar-big", 1800)
+    assoc = _associate_cli(folder / "columnar-big")
     rows.append({
-        "section": SECTION, "metric": "associate vs one marker (Mann-Whitney)", "size": big_size,
+        "section": SECTION, "metric": "igkg associate vs one marker (Mann-Whitney, CLI)", "size": big_size,
         "igkg": round(assoc["wall"], 2), "unit": "s", "target": "< 60 s", "ok": assoc["wall"] < 60,
-        "note": f"{assoc['tests']} tests; analysis alone {assoc['analysis_seconds']:.2f} s",
+        "note": f"{_tests(assoc)} tests; peak RSS {assoc['peak_rss'] / 2**30:.2f} GB",
     })
     out = folder / "matrix100.csv"
     header = pd.read_csv(big, nrows=0).columns[1:101]

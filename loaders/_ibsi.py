@@ -185,6 +185,12 @@ def feature_node(
     return node
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _literal(text: str) -> Literal:
+    """A plain literal, made once per text (class, feature and image-type names repeat)."""
+    return Literal(text)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _description(node: URIRef, name: FeatureName) -> tuple[Triple, ...]:
     """The triples of one feature node (not its base feature's), built once per node and name."""
@@ -193,18 +199,18 @@ def _description(node: URIRef, name: FeatureName) -> tuple[Triple, ...]:
         (node, RDF.type, CLASS_TYPES.get(name.feature_class, IGKG.RadiomicFeature)),
         (node, RDFS.label, Literal(_label(name))),
         (node, IGKG.pyradiomicsName, Literal(name.full)),
-        (node, IGKG.featureClass, Literal(name.feature_class)),
-        (node, IGKG.featureName, Literal(name.feature)),
-        (node, IGKG.imageType, Literal(name.image_type)),
+        (node, IGKG.featureClass, _literal(name.feature_class)),
+        (node, IGKG.featureName, _literal(name.feature)),
+        (node, IGKG.imageType, _literal(name.image_type)),
     ]
     if row is not None:
-        triples.append((node, IGKG.ibsiStatus, Literal(STATUS_TEXT[row.status])))
+        triples.append((node, IGKG.ibsiStatus, _literal(STATUS_TEXT[row.status])))
         if row.unit and (name.image_type == "original" or name.feature_class.startswith("shape")):
-            triples.append((node, IGKG.unit, Literal(row.unit)))
+            triples.append((node, IGKG.unit, _literal(row.unit)))
         if row.deviation:
-            triples.append((node, SKOS.scopeNote, Literal(row.deviation)))
+            triples.append((node, SKOS.scopeNote, _literal(row.deviation)))
     if row is not None and row.ibsi_code:
-        triples.append((node, SKOS.notation, Literal(row.ibsi_code)))
+        triples.append((node, SKOS.notation, _literal(row.ibsi_code)))
         if name.image_type == "original":
             triples.append((node, IGKG.roClass, row.ro_class))
     return tuple(triples)
