@@ -34,4 +34,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(STORE) build *.egg-info
+	rm -rf $(VENV) $(STORE) igkg-figures build *.egg-info
