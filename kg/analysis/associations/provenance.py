@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -106,14 +107,14 @@ def run_triples(run: AssociationRun, *, base: str | None = None) -> list[tuple[o
             (association, IGKG.target, URIRef(target)),
             (association, IGKG.method, method.stato),
             (association, IGKG.methodName, Literal(method.name)),
-            (association, IGKG.statistic, Literal(repr(float(row.statistic)), datatype=double)),
-            (association, IGKG.effectSize, Literal(repr(float(row.effect_size)), datatype=double)),
-            (association, IGKG.pValue, Literal(repr(float(row.p)), datatype=double)),
-            (association, IGKG.qValue, Literal(repr(float(row.q)), datatype=double)),
-            (association, IGKG.bonferroni, Literal(repr(float(row.bonferroni)), datatype=double)),
             (association, IGKG.sampleSize, Literal(int(row.n), datatype=XSD.integer)),
             (association, PROV.wasGeneratedBy, node),
         ]
+        # a non-finite number (the infinite odds ratio of a separated fit) is no xsd:double: left out
+        for predicate, value in ((IGKG.statistic, row.statistic), (IGKG.effectSize, row.effect_size),
+                                 (IGKG.pValue, row.p), (IGKG.qValue, row.q), (IGKG.bonferroni, row.bonferroni)):
+            if math.isfinite(float(value)):
+                triples.append((association, predicate, Literal(repr(float(value)), datatype=double)))
         if cohort_node is not None:
             triples.append((association, IGKG.cohort, cohort_node))
     return triples
