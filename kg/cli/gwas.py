@@ -46,6 +46,11 @@ def gwas(
     console.print(f"gwas run {result.run_id}: {result.tests} tests ({result.parameters['model']}, "
                   f"{result.parameters['test']}), {len(result.hits)} with p <= {p_max:g} stored in the graph; "
                   "no multiple-testing correction beyond that threshold", highlight=False, soft_wrap=True)
+    if result.strongest is not None:
+        best = result.strongest
+        console.print(f"  strongest: {best['feature']} ~ {best['variant']} ({best['chrom']}:{best['pos']}), "
+                      f"beta {best['beta']:.4g}, se {best['se']:.3g}, p {best['p']:.3g}, n {best['n']}",
+                      highlight=False, soft_wrap=True)
     for feature, why in result.skipped.items():
         console.print(f"  skipped {feature}: {why}", highlight=False, soft_wrap=True)
     if output is not None:

@@ -903,7 +903,8 @@ class KnowledgeGraph:
         ``key`` names the source (``associations/<run id>``); the same key with other
         content replaces it. ``used`` lists IRIs (input graphs, files) for ``prov:used``.
         ``tables`` maps a name to ``(kind, frame)`` or ``(kind, frame, {column: IRI})``: whole
-        tables (a ``subject`` column naming each row) kept as Parquet in the data plane and
+        tables (a ``subject`` column naming each row; a Parquet file path is copied row group by
+        row group and hashed as bytes) kept as Parquet in the data plane and
         listed as the graph's distributions, made (``prov:wasGeneratedBy``) by ``generated_by``
         (an analysis run's IRI) when given. Returns the ``LoadReport``.
 
@@ -923,8 +924,7 @@ class KnowledgeGraph:
         with TripleSpool(self._spool_dir()) as spool:
             spool.write_all(triples, report)
             table_digest = "".join(
-                f"{name}:{table[0]}:{int(pd.util.hash_pandas_object(table[1], index=False).sum())}"
-                for name, table in sorted((tables or {}).items())
+                f"{name}:{table[0]}:{_table_digest(table[1])}" for name, table in sorted((tables or {}).items())
             )
             fingerprint = hashlib.sha256(
                 (spool.digest() + json.dumps(parameters or {}, sort_keys=True, default=str) + table_digest).encode()
@@ -1201,6 +1201,17 @@ def _values_mode(values: str) -> str:
 def _path_digest(source: Path) -> str:
     """SHA-256 of the resolved path of a source: part of its identity, never published as a path."""
     return hashlib.sha256(str(source.resolve()).encode()).hexdigest()
+
+
+def _table_digest(table: Any) -> str:
+    """Content digest of an ``ingest`` table: a frame's row hashes, a Parquet file's bytes (read in chunks)."""
+    if isinstance(table, os.PathLike):
+        digest = hashlib.sha256()
+        with open(table, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+    return str(int(pd.util.hash_pandas_object(table, index=False).sum()))
 
 
 def _with_lookups(input_fingerprint: str, digests: Mapping[str, str]) -> str:

@@ -147,9 +147,11 @@ class MatrixSession:
 
     __call__ = open
 
-    def add_table(self, name: str, frame: pd.DataFrame, *, kind: str, variables: Mapping[str, str] | None = None) -> None:
+    def add_table(self, name: str, frame: pd.DataFrame | os.PathLike[str], *, kind: str,
+                  variables: Mapping[str, str] | None = None) -> None:
         """Stage a whole table (a ``subject`` column + variables, each named by ``variables`` -> IRI
-        when given; text columns become categorical).
+        when given; text columns become categorical). A Parquet file path instead of a frame is
+        copied one row group at a time (memory bounded by a row group, not by the table).
 
         >>> import tempfile
         >>> import pandas as pd
@@ -159,6 +161,17 @@ class MatrixSession:
         >>> session.prepare()[0].kind
         'radiomics'
         """
+        if isinstance(frame, os.PathLike):
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            parquet = pq.ParquetFile(frame)
+            text = [f.name for f in parquet.schema_arrow if f.name != "subject" and (
+                pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type))]
+            sink = self.open(name, kind=kind, variables=variables, categorical=text)
+            for group in range(parquet.num_row_groups):
+                sink.write(parquet.read_row_group(group))
+            return
         categorical = [c for c in frame.columns if c != "subject" and not pd.api.types.is_numeric_dtype(frame[c])]
         sink = self.open(name, kind=kind, variables=variables, categorical=categorical)
         sink.write(frame)

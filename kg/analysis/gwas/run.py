@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -41,7 +42,15 @@ from kg.dataplane import DataPlane, MatrixFile
 from kg.store.matrices import MATRIX_FILES_QUERY
 
 from ._design import GwasError
-from ._run import RESULT_COLUMNS, iter_linear_gwas, write_results
+from ._run import (
+    _WORDS,
+    PARQUET_OPTIONS,
+    RESULT_COLUMNS,
+    arrow_schema,
+    iter_linear_gwas,
+    to_arrow,
+    write_results,
+)
 
 __all__ = ["MODEL", "RUN_KIND", "TEST", "GwasRunResult", "PlaneGenotypes", "run_gwas"]
 
@@ -59,7 +68,8 @@ class GwasRunError(IgkgError, ValueError):
 
 @dataclass
 class GwasRunResult:
-    """What a run did: its id and IRI, the tests, the hits stored in the graph and the output file."""
+    """What a run did: its id and IRI, the tests, the hits stored in the graph, the strongest test
+    (``RESULT_COLUMNS`` -> value, None without a test) and the output file."""
 
     run_id: str
     run: URIRef
@@ -70,6 +80,7 @@ class GwasRunResult:
     skipped: dict[str, str] = field(default_factory=dict)
     report: Any = None
     notes: list[str] = field(default_factory=list)
+    strongest: dict[str, Any] | None = None
 
 
 class PlaneGenotypes:
@@ -238,32 +249,100 @@ def run_gwas(
     base = Settings.from_env().base
     run = mint(base, "gwas-run", run_id)
     options = {"maf_min": maf_min, "block_size": block_size}
-    if scheduler:
-        from distributed import Client
-
-        from ._dask import iter_linear_gwas_dask
-
-        with Client(scheduler) as client:
-            frames = list(iter_linear_gwas_dask(client, source, phenotypes, cov, **options))
-    else:
-        frames = list(iter_linear_gwas(source, phenotypes, cov, **options))
-    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RESULT_COLUMNS))
-    for column in ("feature", "variant", "chrom", "effect_allele", "other_allele"):
-        results[column] = results[column].astype(str)
     from ._design import prepare_design
 
     skipped = dict(prepare_design(source.samples, phenotypes, cov).skipped)
-    if output is not None:
-        write_results([results], output)
-    hits = results[results["p"] <= p_max].reset_index(drop=True)
-    result = GwasRunResult(run_id=run_id, run=run, tests=len(results), hits=hits, parameters=parameters,
-                           output=Path(output) if output is not None else None, skipped=skipped)
-    if store:
-        triples = _run_triples(run, run_id, parameters, used, hits, feature_iris, variant_iris, base)
-        table = results.assign(subject=results["feature"] + "|" + results["variant"])
-        result.report = kg.ingest(f"gwas/{run_id}", triples, kind=RUN_KIND, parameters=parameters, used=used,
-                                  tables={"summary_statistics": ("gwas", table)})
+    with tempfile.TemporaryDirectory(prefix=".gwas-", dir=str(kg.data_plane.root)) as scratch:
+        table_path = Path(scratch) / "summary_statistics.parquet" if store or output is not None else None
+        if scheduler:
+            from distributed import Client
+
+            from ._dask import iter_linear_gwas_dask
+
+            with Client(scheduler) as client:
+                stream = _StreamedResults(iter_linear_gwas_dask(client, source, phenotypes, cov, **options), p_max)
+                stream.write(table_path)
+        else:
+            stream = _StreamedResults(iter_linear_gwas(source, phenotypes, cov, arrow=True, **options), p_max)
+            stream.write(table_path)
+        if output is not None:
+            assert table_path is not None
+            write_results(_result_batches(table_path), output)
+        hits = stream.hits()
+        result = GwasRunResult(run_id=run_id, run=run, tests=stream.rows, hits=hits, parameters=parameters,
+                               output=Path(output) if output is not None else None, skipped=skipped,
+                               strongest=stream.strongest)
+        if store:
+            triples = _run_triples(run, run_id, parameters, used, hits, feature_iris, variant_iris, base)
+            result.report = kg.ingest(f"gwas/{run_id}", triples, kind=RUN_KIND, parameters=parameters, used=used,
+                                      tables={"summary_statistics": ("gwas", table_path)})
     return result
+
+
+class _StreamedResults:
+    """Result blocks (``pyarrow.Table`` or pandas) passed through once: counted, the rows with p <= ``p_max``
+    and the strongest test kept, every row written to a Parquet file (``subject`` = feature|variant + the
+    ``RESULT_COLUMNS``) one row group per block. Memory: one block plus the hits."""
+
+    def __init__(self, blocks: Iterator[Any], p_max: float) -> None:
+        self.blocks = blocks
+        self.p_max = p_max
+        self.rows = 0
+        self.strongest: dict[str, Any] | None = None
+        self._hits: list[pd.DataFrame] = []
+
+    def write(self, path: Path | None) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        schema = pa.schema([pa.field("subject", pa.string()), *arrow_schema(False)])
+        writer = pq.ParquetWriter(path, schema, use_dictionary=list(_WORDS), **PARQUET_OPTIONS) if path is not None else None
+        try:
+            for block in self.blocks:
+                table = block if isinstance(block, pa.Table) else to_arrow(block)
+                table = table.select(list(RESULT_COLUMNS)).cast(arrow_schema(False))
+                if not table.num_rows:
+                    continue
+                self.rows += table.num_rows
+                p = table.column("p")
+                self._note(table, p, pc)
+                if writer is not None:
+                    subject = pc.binary_join_element_wise(pc.cast(table.column("feature"), pa.string()),
+                                                          pc.cast(table.column("variant"), pa.string()), "|")
+                    writer.write_table(table.add_column(0, "subject", subject))
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def _note(self, table: Any, p: Any, pc: Any) -> None:
+        keep = pc.less_equal(p, self.p_max)
+        if pc.any(keep).as_py():
+            self._hits.append(_strings(table.filter(keep).to_pandas()))
+        best = pc.index(p, pc.min(p)).as_py() if pc.min(p).is_valid else -1
+        if best >= 0 and (self.strongest is None or p[best].as_py() < self.strongest["p"]):
+            self.strongest = {k: (v if not isinstance(v, np.generic) else v.item())
+                              for k, v in table.slice(best, 1).to_pylist()[0].items()}
+
+    def hits(self) -> pd.DataFrame:
+        if not self._hits:
+            return pd.DataFrame({c: pd.Series(dtype=object if c in _WORDS else float) for c in RESULT_COLUMNS})
+        return pd.concat(self._hits, ignore_index=True)
+
+
+def _strings(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in _WORDS:
+        frame[column] = frame[column].astype(str)
+    return frame
+
+
+def _result_batches(path: Path) -> Iterator[Any]:
+    """The ``RESULT_COLUMNS`` of a results Parquet file, one row group at a time."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    for group in range(parquet.num_row_groups):
+        yield parquet.read_row_group(group, columns=list(RESULT_COLUMNS))
 
 
 def _run_triples(run: URIRef, run_id: str, parameters: dict[str, Any], used: list[str], hits: pd.DataFrame,

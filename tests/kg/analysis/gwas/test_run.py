@@ -153,3 +153,23 @@ def test_missing_phenotype_or_covariate_drops_the_subject_and_n_says_so(tmp_path
                                    rtol=1e-6)
     assert result.tests == 2000
     assert len(complete[[FEATURES["Y2"], *COVARIATES]].dropna()) < len(complete[[FEATURES["Y1"], *COVARIATES]].dropna()) < 500
+
+
+def test_streamed_run_stores_and_writes_every_test_block_by_block(tmp_path: Path, shared_data: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from kg.analysis.gwas import RESULT_COLUMNS
+
+    with _store(tmp_path / "store", shared_data, "example.bed") as kg:
+        result = run_gwas(kg, covariates=COVARIATES, p_max=1e-3, block_size=128, output=tmp_path / "all.csv")
+        (file,) = kg.matrix_files(kind="gwas")
+        parquet = pq.ParquetFile(kg.data_plane.root / file.path)
+        stored = kg.data_plane.matrix([file]).reset_index(drop=True)
+    written = pd.read_csv(tmp_path / "all.csv")
+    assert list(written.columns) == list(RESULT_COLUMNS)
+    assert parquet.metadata.num_rows == result.tests == len(FEATURES) * 1000 == len(written)
+    merged = stored.merge(written.astype({"variant": str}), on=["feature", "variant"], suffixes=("", "_csv"))
+    assert len(merged) == len(written)
+    np.testing.assert_allclose(merged["p_csv"], merged["p"], rtol=1e-12)
+    assert result.strongest is not None and result.strongest["p"] == written["p"].min()
+    assert len(result.hits) == int((written["p"] <= 1e-3).sum())
