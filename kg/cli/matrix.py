@@ -8,30 +8,35 @@ from typing import Annotated
 import typer
 
 from kg.cli.common import console, fail, open_graph
+from loaders import MATRIX_KINDS
 
 __all__ = ["matrix"]
-
-KINDS = ("radiomics", "traits", "expression", "markers", "clinical", "genotypes")
 
 
 def matrix(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="FILE.csv, FILE.tsv or FILE.parquet.")],
-    kind: Annotated[str, typer.Option("--kind", help="radiomics, traits, expression, markers, clinical or genotypes.")] = "radiomics",
+    kind: Annotated[str, typer.Option("--kind", help=", ".join(MATRIX_KINDS) + " (genotypes: subjects x the variant ids the --features glob chooses).")] = "radiomics",
     cohort: Annotated[str | None, typer.Option("--cohort", help="Only the subjects of this cohort (label or IRI).")] = None,
-    features: Annotated[str | None, typer.Option("--features", help="A glob on the variable names as loaded (e.g. 'original_glcm_*').")] = None,
+    features: Annotated[str | None, typer.Option("--features", help="A glob on the variable names as loaded (e.g. 'original_glcm_*'); required for genotypes (variant ids, e.g. '1:1*').")] = None,
 ) -> None:
     """Write subjects x variables (first column the subject IRI, then one column per variable, named
-    as loaded: the pyradiomics name, the gene symbol, the header); values exactly as loaded."""
+    as loaded: the pyradiomics name, the gene symbol, the variant id, the header); values exactly as
+    loaded. A by-variable matrix (genotype dosages: one column per variant, millions of them) is written
+    only for the variables a ``--features`` glob chooses; without one it is refused."""
     from kg.core.errors import IgkgError
 
-    if kind not in KINDS:
-        fail(IgkgError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}"))
+    if kind not in MATRIX_KINDS:
+        fail(IgkgError(f"--kind must be one of {', '.join(MATRIX_KINDS)}, not {kind!r}"))
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".tsv", ".parquet"):
         fail(IgkgError(f"{output}: the output must end in .csv, .tsv or .parquet"))
     try:
         with open_graph(ctx, read_only=True) as kg:
+            by_variable = [f for f in kg.matrix_files(kind=kind) if f.layout != "wide"]
+            if by_variable and not features:
+                raise IgkgError(f"the {kind} matrix is by variable ({by_variable[0].columns} variables in {by_variable[0].source_key}): "
+                                "choose the variables with --features GLOB (variant ids, e.g. --features 'rs12*')")
             frame = kg.matrix(kind=kind, cohort=cohort, features=features)
         table = frame.reset_index()
         if suffix == ".parquet":

@@ -73,3 +73,34 @@ def test_dask_scheduler_gives_identical_numbers(store: Path, tmp_path: Path) -> 
     pd.testing.assert_frame_equal(a.drop(columns=["beta", "se", "p"]), b.drop(columns=["beta", "se", "p"]))
     assert (abs(a["beta"] - b["beta"]) / a["se"]).max() <= 1e-10
     assert (abs(a["se"] - b["se"]) / a["se"]).max() <= 1e-10 and (abs(a["p"] - b["p"]) / a["p"]).max() <= 1e-8
+
+
+def test_matrix_kinds_gwas_and_genotypes_by_variant_glob(shared_data: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from loaders._genotypes import open_plink
+
+    example = shared_data / "genotypes" / "regenie_example"
+    location = tmp_path / "store"
+    with KnowledgeGraph(location) as kg:
+        kg.load(example / "example.bed", build="GRCh37")
+        features = pd.read_csv(example / "phenotype.txt", sep=" ").rename(columns=FEATURES).drop(columns="FID")
+        features.to_csv(tmp_path / "features.csv", index=False)
+        kg.load(tmp_path / "features.csv", kind="radiomics-csv", id_column="IID")
+    igkg("gwas", "--p-max", "1e-3", "--output", str(tmp_path / "all.csv"), store=location)
+    igkg("matrix", "--kind", "gwas", "-o", str(tmp_path / "gwas.csv"), store=location)
+    stored = pd.read_csv(tmp_path / "gwas.csv", dtype={"variant": str})
+    written = pd.read_csv(tmp_path / "all.csv", dtype={"variant": str})
+    assert len(stored) == len(written) == 2 * 1000
+    merged = stored.merge(written, on=["feature", "variant"], suffixes=("", "_csv"))
+    np.testing.assert_allclose(merged["beta"], merged["beta_csv"], rtol=1e-12)
+    refused = igkg("matrix", "--kind", "genotypes", "-o", str(tmp_path / "g.csv"), store=location, check=False)
+    assert refused.returncode == 1 and "by variable" in refused.stderr and "--features" in refused.stderr
+    igkg("matrix", "--kind", "genotypes", "--features", "1?", "-o", str(tmp_path / "g.csv"), store=location)
+    dosages = pd.read_csv(tmp_path / "g.csv")
+    assert list(dosages.columns[1:]) == [str(i) for i in range(10, 20)]
+    source = open_plink(example / "example.bed")
+    expected = source.read(9, 19)  # variants 10..19 of the .bim, samples in .fam order
+    by_iid = dict(zip(source.samples["iid"].astype(str), expected, strict=True))
+    for _, row in dosages.iterrows():
+        np.testing.assert_allclose(row.iloc[1:].to_numpy(float), by_iid[row["subject"].rsplit("/", 1)[-1]], equal_nan=True)
