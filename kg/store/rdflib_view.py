@@ -52,7 +52,15 @@ class DataGraphsStore(OxigraphStore):
         return graph.value == CATALOG_GRAPH or graph in self._kg._data_graph_nodes()
 
     def triples(self, triple_pattern: Any, context: Graph | None = None) -> Iterator[Any]:
-        """The matching triples of ``context``, or of the data graphs' union without one."""
+        """The matching triples of ``context``, or of the data graphs' union without one.
+
+        >>> from rdflib import URIRef
+        >>> from kg import KnowledgeGraph
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> [str(s) for (s, _, _), _ in DataGraphsStore(kg).triples((None, URIRef("urn:example:b"), None))]
+        ['urn:example:a']
+        """
         try:
             s, p, o, g = to_ox_quad_pattern(triple_pattern, context)
         except (TypeError, ValueError):
@@ -81,7 +89,14 @@ class DataGraphsStore(OxigraphStore):
         return int(next(iter(rows))[0].value)  # type: ignore[index]
 
     def contexts(self, triple: Any = None) -> Iterator[Graph]:
-        """The data graphs and the catalog (those holding ``triple`` when given)."""
+        """The data graphs and the catalog (those holding ``triple`` when given).
+
+        >>> from kg import KnowledgeGraph
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> [str(graph.identifier) for graph in DataGraphsStore(kg).contexts()]
+        ['urn:example:g']
+        """
         if triple is None:
             names = [*self._kg._data_graph_nodes(), ox.NamedNode(CATALOG_GRAPH)]
             return (from_ox_graph_name(g, self) for g in names if self._inner.contains_named_graph(g))
@@ -99,7 +114,16 @@ class DataGraphsStore(OxigraphStore):
         queryGraph: Any,
         **kwargs: object,
     ) -> Result:
-        """Evaluate with the dataset of ``KnowledgeGraph.raw_query`` (``queryGraph`` a graph: that graph)."""
+        """Evaluate with the dataset of ``KnowledgeGraph.raw_query`` (``queryGraph`` a graph: that graph).
+
+        :raises NotImplementedError: an already parsed query, or a keyword argument.
+
+        >>> from kg import KnowledgeGraph
+        >>> kg = KnowledgeGraph(None)
+        >>> kg.update("INSERT DATA { GRAPH <urn:example:g> { <urn:example:a> <urn:example:b> <urn:example:c> } }")
+        >>> DataGraphsStore(kg).query("ASK { <urn:example:a> <urn:example:b> ?o }", {}, {}, "__UNION__").askAnswer
+        True
+        """
         if not isinstance(query, str):
             raise NotImplementedError("already parsed queries are not supported by the Oxigraph store")
         for kwarg in kwargs:

@@ -31,6 +31,15 @@ def cohort_members(kg: object, cohort: str | None) -> list[str] | None:
     """The subject IRIs of a cohort (label or IRI), ``None`` for no cohort.
 
     :raises AssociationError: no such cohort.
+
+    >>> from kg import KnowledgeGraph
+    >>> kg = KnowledgeGraph(None)
+    >>> cohort_members(kg, None) is None
+    True
+    >>> cohort_members(kg, "nobody")
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.AssociationError: no subjects in cohort 'nobody'; cohorts in the store: none
     """
     if not cohort:
         return None
