@@ -42,7 +42,21 @@ def matrix(
         if suffix == ".parquet":
             table.to_parquet(output, index=False)
         else:
-            table.to_csv(output, index=False, sep="\t" if suffix == ".tsv" else ",")
+            _write_csv(table, output, "\t" if suffix == ".tsv" else ",")
     except (IgkgError, OSError) as exc:
         fail(exc)
     console.print(f"{output}: {frame.shape[0]} subjects x {frame.shape[1]} {kind} variables", highlight=False)
+
+
+def _write_csv(table: object, output: Path, sep: str) -> None:
+    """``table`` (a DataFrame) as CSV by Arrow's writer (C++: a 20,000 x 100 matrix in a fraction of
+    ``DataFrame.to_csv``'s time; floats in their shortest round-trip form, missing values empty);
+    by pandas when Arrow cannot write a column's type."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        pacsv.write_csv(arrow, output, write_options=pacsv.WriteOptions(delimiter=sep))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        table.to_csv(output, index=False, sep=sep)  # type: ignore[attr-defined]
