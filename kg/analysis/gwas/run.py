@@ -63,13 +63,26 @@ CORRECTION = "none beyond the p threshold"
 
 
 class GwasRunError(IgkgError, ValueError):
-    """The store does not hold what a GWAS needs (no genotypes, no features, an unknown covariate ...)."""
+    """The store does not hold what a GWAS needs (no genotypes, no features, an unknown covariate ...).
+
+    >>> from kg import KnowledgeGraph
+    >>> run_gwas(KnowledgeGraph(None))
+    Traceback (most recent call last):
+    ...
+    kg.analysis.gwas.run.GwasRunError: no genotypes in the store: load a .bed, .pgen, .bgen or VCF first (igkg load FILE)
+    """
 
 
 @dataclass
 class GwasRunResult:
     """What a run did: its id and IRI, the tests, the hits stored in the graph, the strongest test
-    (``RESULT_COLUMNS`` -> value, None without a test) and the output file."""
+    (``RESULT_COLUMNS`` -> value, None without a test) and the output file.
+
+    >>> from rdflib import URIRef
+    >>> result = GwasRunResult("abc", URIRef("urn:example:run"), tests=0, hits=pd.DataFrame(), parameters={})
+    >>> result.tests, result.strongest, result.output
+    (0, None, None)
+    """
 
     run_id: str
     run: URIRef
@@ -88,6 +101,22 @@ class PlaneGenotypes:
 
     ``samples``: fid = iid = subject IRI (the data plane's subject axis); ``variants``: id, chrom, pos,
     effect_allele, other_allele in file order. ``opener`` reopens it on a dask worker.
+
+    >>> import tempfile
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from kg.dataplane import DataPlane
+    >>> root = tempfile.mkdtemp()
+    >>> writer = DataPlane(root).stage("genotypes/demo.bed", "v1", kind="genotypes", variables=["rs1", "rs2"],
+    ...                                layout="by-variable", subjects=["urn:s1", "urn:s2", "urn:s3"])
+    >>> writer.write_variables(np.array([[0, 1, 2], [1, 1, 0]], dtype="float32"), ["rs1", "rs2"])
+    >>> record = writer.prepare()
+    >>> _ = writer.finalise()
+    >>> variants = pd.DataFrame({"id": ["rs1", "rs2"], "chrom": "1", "pos": [100, 200],
+    ...                          "effect_allele": "G", "other_allele": "A"})
+    >>> source = PlaneGenotypes(root, record.to_dict(), variants)
+    >>> source.samples["iid"].tolist()
+    ['urn:s1', 'urn:s2', 'urn:s3']
     """
 
     random_access = True
@@ -104,14 +133,48 @@ class PlaneGenotypes:
         self.opener = functools.partial(PlaneGenotypes, root, file, self.variants)
 
     def read(self, start: int, stop: int, *, samples: np.ndarray | None = None) -> np.ndarray:
-        """Dosages of variants ``start:stop``, samples (rows of ``self.samples``) x variants, float64."""
+        """Dosages of variants ``start:stop``, samples (rows of ``self.samples``) x variants, float64.
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from kg.dataplane import DataPlane
+        >>> root = tempfile.mkdtemp()
+        >>> writer = DataPlane(root).stage("genotypes/demo.bed", "v1", kind="genotypes", variables=["rs1", "rs2"],
+        ...                                layout="by-variable", subjects=["urn:s1", "urn:s2", "urn:s3"])
+        >>> writer.write_variables(np.array([[0, 1, 2], [1, 1, 0]], dtype="float32"), ["rs1", "rs2"])
+        >>> record = writer.prepare()
+        >>> _ = writer.finalise()
+        >>> variants = pd.DataFrame({"id": ["rs1", "rs2"], "chrom": "1", "pos": [100, 200],
+        ...                          "effect_allele": "G", "other_allele": "A"})
+        >>> source = PlaneGenotypes(root, record.to_dict(), variants)
+        >>> source.read(0, 2, samples=np.array([2, 0])).tolist()
+        [[2.0, 0.0], [0.0, 1.0]]
+        """
         rows = self.subjects if samples is None else [self.subjects[i] for i in samples]
         frame = self.plane.matrix([self.file], variables=self._names[start:stop], subjects=rows)
         return frame.reindex(rows).to_numpy(np.float64)
 
     def iter_blocks(self, block_size: int = 2048, *, samples: np.ndarray | None = None, start: int = 0,
                     stop: int | None = None) -> Iterator[tuple[slice, np.ndarray]]:
-        """Blocks of at most ``block_size`` variants (one in memory at a time)."""
+        """Blocks of at most ``block_size`` variants (one in memory at a time).
+
+        >>> import tempfile
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from kg.dataplane import DataPlane
+        >>> root = tempfile.mkdtemp()
+        >>> writer = DataPlane(root).stage("genotypes/demo.bed", "v1", kind="genotypes", variables=["rs1", "rs2"],
+        ...                                layout="by-variable", subjects=["urn:s1", "urn:s2", "urn:s3"])
+        >>> writer.write_variables(np.array([[0, 1, 2], [1, 1, 0]], dtype="float32"), ["rs1", "rs2"])
+        >>> record = writer.prepare()
+        >>> _ = writer.finalise()
+        >>> variants = pd.DataFrame({"id": ["rs1", "rs2"], "chrom": "1", "pos": [100, 200],
+        ...                          "effect_allele": "G", "other_allele": "A"})
+        >>> source = PlaneGenotypes(root, record.to_dict(), variants)
+        >>> [(block.start, values.shape) for block, values in source.iter_blocks(1)]
+        [(0, (3, 1)), (1, (3, 1))]
+        """
         stop = len(self._names) if stop is None else min(stop, len(self._names))
         for first in range(start, stop, block_size):
             last = min(first + block_size, stop)
@@ -228,6 +291,22 @@ def run_gwas(
 
     :raises GwasRunError: no genotypes / features / covariates in the store, several genotype sources.
     :raises GwasError: no shared subject, collinear covariates, non-numeric values.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "g.vcf").write_text("##fileformat=VCFv4.2\\n##contig=<ID=1>\\n"
+    ...     '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\\n'
+    ...     "#CHROM\\tPOS\\tID\\tREF\\tALT\\tQUAL\\tFILTER\\tINFO\\tFORMAT\\tS1\\tS2\\tS3\\tS4\\tS5\\n"
+    ...     "1\\t100\\trs1\\tA\\tG\\t.\\t.\\t.\\tGT\\t0/0\\t0/1\\t1/1\\t0/1\\t0/0\\n"
+    ...     "1\\t200\\trs2\\tC\\tT\\t.\\t.\\t.\\tGT\\t0/1\\t0/0\\t0/1\\t1/1\\t0/0\\n")
+    >>> _ = (folder / "f.csv").write_text("IID,original_firstorder_Mean\\nS1,1.0\\nS2,2.1\\nS3,2.9\\nS4,2.2\\nS5,0.8\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "g.vcf", build="GRCh38")
+    >>> _ = kg.load(folder / "f.csv", kind="radiomics-csv", id_column="IID")
+    >>> result = run_gwas(kg, p_max=0.05, output=folder / "all.csv")
+    >>> result.tests, result.hits["variant"].tolist(), round(result.strongest["beta"], 4)
+    (2, ['rs1'], 1.0357)
     """
     if kg.data_plane is None:
         raise GwasRunError("this store has no data plane (IGKG_COLUMNAR for a remote store)")
