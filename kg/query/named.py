@@ -348,13 +348,29 @@ def load_queries(directory: str | Path | None = None) -> dict[str, NamedQuery]:
     True
     """
     folder = Path(directory) if directory is not None else queries_dir()
-    found: dict[str, NamedQuery] = {}
-    for path in _iter_files(folder):
-        query = parse_named_query(path.read_text(encoding="utf-8"), str(path))
-        if query.name in found:
-            raise UnknownQuery(f"{path}: query name {query.name!r} is also used by {found[query.name].path}")
-        found[query.name] = query
-    return dict(sorted(found.items()))
+    files = list(_iter_files(folder))
+    # parsed once per state of the folder (names, sizes, modification times): a changed file is re-read
+    key = (str(folder), tuple((str(path), *_stamp(path)) for path in files))
+    cached = _PARSED.get(key)
+    if cached is None:
+        found: dict[str, NamedQuery] = {}
+        for path in files:
+            query = parse_named_query(path.read_text(encoding="utf-8"), str(path))
+            if query.name in found:
+                raise UnknownQuery(f"{path}: query name {query.name!r} is also used by {found[query.name].path}")
+            found[query.name] = query
+        if len(_PARSED) >= 8:  # folders seen in other states: forget them
+            _PARSED.clear()
+        cached = _PARSED[key] = dict(sorted(found.items()))
+    return dict(cached)
+
+
+_PARSED: dict[tuple[object, ...], dict[str, NamedQuery]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def get_query(name: str, directory: str | Path | None = None) -> NamedQuery:
