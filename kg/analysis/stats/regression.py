@@ -317,6 +317,21 @@ def linear_association(
     ``beta``/``se``/``t`` of the target coefficient, ``df`` residual degrees of freedom, two-sided
     ``p``, ``q`` (BH over the table), ``n`` subjects. A pair with no residual degree of freedom, or
     whose target (or feature) is constant after adjustment, has NaN statistics and a ``note``.
+
+    :raises StatsError: repeated subject ids or column names, a non-numeric column, no shared subject.
+
+    >>> from scipy.stats import linregress
+    >>> ages = pd.Series([1, 2, 3, 4, 5, 6], index=list("abcdef"), name="age")
+    >>> features = pd.DataFrame({"mean": [1.0, 2.5, 2.9, 4.2, 5.1, 5.8]}, index=ages.index)
+    >>> row = linear_association(features, ages).iloc[0]
+    >>> row["feature"], row["target"], float(round(row["beta"], 4)), int(row["n"])
+    ('mean', 'age', 0.9457, 6)
+    >>> bool(np.isclose(row["p"], linregress(ages, features["mean"]).pvalue))
+    True
+    >>> linear_association(features, ages.set_axis(list("uvwxyz")))
+    Traceback (most recent call last):
+    ...
+    kg.analysis.stats.errors.StatsError: features and targets share no subject id ...
     """
     f = _numeric_table(features, "features")
     t = _numeric_table(targets, "targets")
@@ -408,6 +423,16 @@ def partial_spearman(
     covariates this is Spearman's rho with scipy's t-test p-value.
 
     Returns one row per (target, feature), targets outer, columns :data:`SPEARMAN_COLUMNS`.
+
+    :raises StatsError: repeated subject ids or column names, a non-numeric column, no shared subject.
+
+    >>> from scipy.stats import spearmanr
+    >>> grades = pd.Series([2, 1, 4, 3, 6, 5], index=list("abcdef"), name="grade")
+    >>> features = pd.DataFrame({"mean": [1.0, 2.5, 2.9, 4.2, 5.1, 5.8]}, index=grades.index)
+    >>> row = partial_spearman(features, grades).iloc[0]
+    >>> reference = spearmanr(features["mean"], grades)
+    >>> bool(np.isclose(row["r"], reference.statistic) and np.isclose(row["p"], reference.pvalue))
+    True
     """
     f = _numeric_table(features, "features")
     t = _numeric_table(targets, "targets")
@@ -722,6 +747,18 @@ def logistic_association(
 
     Returns one row per (marker, feature), markers outer, columns :data:`LOGISTIC_COLUMNS`
     (``target`` = marker; ``beta`` log-odds per unit of the feature, ``odds_ratio = exp(beta)``).
+
+    :raises StatsError: repeated subject ids or column names, a non-numeric feature or non-binary marker, no shared subject.
+
+    >>> import statsmodels.api as sm
+    >>> egfr = pd.Series([0, 1, 0, 1, 1, 0, 1, 1], index=list("abcdefgh"), name="EGFR")
+    >>> features = pd.DataFrame({"mean": [1.0, 2.0, 1.5, 3.0, 2.2, 2.5, 3.3, 1.8]}, index=egfr.index)
+    >>> row = logistic_association(features, egfr).iloc[0]
+    >>> float(round(row["beta"], 4)), bool(row["converged"]), int(row["n_positive"])
+    (2.1329, True, 5)
+    >>> fit = sm.Logit(egfr.to_numpy(), sm.add_constant(features["mean"].to_numpy())).fit(disp=0)
+    >>> bool(np.isclose(row["p"], fit.pvalues[1]))
+    True
     """
     f = _numeric_table(features, "features")
     raw = markers.to_frame() if isinstance(markers, pd.Series) else markers
