@@ -510,65 +510,80 @@ class _LogitFit:
 
 
 def _newton(
-    x_f: np.ndarray,
+    x_t: np.ndarray,
     c: np.ndarray,
     y: np.ndarray,
-    mask: np.ndarray,
+    mask_t: np.ndarray | None,
     max_iter: int,
     tol: float,
     start: np.ndarray | None = None,
     products: tuple[tuple[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> _LogitFit:
-    """Batched Newton-Raphson: ``x_f`` (n, F) standardised features (0 where masked), ``c`` (n, Pc)
+    """Batched Newton-Raphson: ``x_t`` (F, n) C-contiguous standardised features, one row per
+    feature (0 where masked); ``mask_t`` (F, n) its observed subjects (None: all); ``c`` (n, Pc)
     covariates with const; ``start`` the covariate coefficients to start from (feature at 0);
     ``products`` the upper-triangle indices and pairwise products of the covariates (computed if absent).
 
     Parameters per feature: ``[feature, const, covariates...]``. A step longer than 5 (standardised
     units) is shortened to 5, which changes the path, not the fixed point. The covariance is the
-    inverse Hessian of the last iteration (its step was below ``tol``).
+    inverse Hessian of the last iteration (its step was below ``tol``). The (F, n) work arrays are
+    allocated once and reused (fresh large temporaries cost page faults every iteration).
     """
-    nfeat = x_f.shape[1]
+    nfeat, n_subj = x_t.shape
     pc = c.shape[1]
     p = pc + 1
     upper, cc = products if products is not None else _covariate_products(c)
-    weights = None if mask.all() else mask.astype("float64")
+    weights = None if mask_t is None or mask_t.all() else mask_t.astype("float64")
     beta = np.zeros((nfeat, p))
     if start is not None:
         beta[:, 1:] = start
     converged = np.zeros(nfeat, dtype=bool)
     singular = np.zeros(nfeat, dtype=bool)
     iterations = np.zeros(nfeat, dtype="int64")
+    cov_upper_0, cov_upper_1 = 1 + upper[0], 1 + upper[1]
+    c_t = np.ascontiguousarray(c.T)
+    buf_mu, buf_w, buf_r = (np.empty((nfeat, n_subj)) for _ in range(3))
+    buf_wm = None if weights is None else np.empty((nfeat, n_subj))
 
     def hessian_gradient(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        every = len(cols) == nfeat
-        xf = x_f if every else x_f[:, cols]
-        b = beta if every else beta[cols]
-        mu = c @ b[:, 1:].T
-        mu += xf * b[:, 0]
-        special.expit(mu, out=mu)
-        w = np.subtract(1.0, mu)
+        """Information matrix, score and per-subject weights mu (1 - mu) (unmasked; a view of a
+        work array, valid until the next call) at ``beta[cols]``."""
+        k = len(cols)
+        every = k == nfeat
+        xf = x_t if every else x_t[cols]
+        minus_b = -(beta if every else beta[cols])
+        mu = np.matmul(minus_b[:, 1:], c_t, out=buf_mu[:k])  # -eta, turned into mu in place
+        r = np.multiply(xf, minus_b[:, :1], out=buf_r[:k])
+        mu += r
+        _logistic_of_negative(mu)
+        w = np.subtract(1.0, mu, out=buf_w[:k])
         w *= mu
-        r = np.subtract(y[:, None], mu)
-        if weights is not None:
-            m = weights if every else weights[:, cols]
-            w_min = np.where(m > 0, w, 1.0).min(axis=0)
-            w *= m
+        np.subtract(y, mu, out=r)
+        if weights is not None and buf_wm is not None:
+            m = weights if every else weights[cols]
+            wm = np.multiply(w, m, out=buf_wm[:k])
             r *= m
         else:
-            w_min = w.min(axis=0)
-        wx = w * xf
-        h = np.empty((len(cols), p, p))
-        h[:, 0, 0] = np.einsum("nf,nf->f", wx, xf)
-        hfc = wx.T @ c
+            wm = w
+        wx = np.multiply(wm, xf, out=mu)
+        h = np.empty((k, p, p))
+        h[:, 0, 0] = np.einsum("fn,fn->f", wx, xf)
+        hfc = wx @ c
         h[:, 0, 1:] = hfc
         h[:, 1:, 0] = hfc
-        block = w.T @ cc
-        h[:, 1 + upper[0], 1 + upper[1]] = block
-        h[:, 1 + upper[1], 1 + upper[0]] = block
-        g = np.empty((len(cols), p))
-        g[:, 0] = np.einsum("nf,nf->f", r, xf)
-        g[:, 1:] = r.T @ c
-        return h, g, w_min
+        block = wm @ cc
+        h[:, cov_upper_0, cov_upper_1] = block
+        h[:, cov_upper_1, cov_upper_0] = block
+        g = np.empty((k, p))
+        g[:, 0] = np.einsum("fn,fn->f", r, xf)
+        g[:, 1:] = r @ c
+        return h, g, w
+
+    def lowest_weight(w: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Smallest mu (1 - mu) over each feature's own subjects (``w`` columns = ``cols``)."""
+        if weights is None:
+            return w.min(axis=1)
+        return np.where(weights[cols] > 0, w, 1.0).min(axis=1)
 
     def solve(h: np.ndarray, g: np.ndarray, cols: np.ndarray) -> np.ndarray:
         try:
@@ -601,25 +616,38 @@ def _newton(
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        h, g, w_min = hessian_gradient(active)
+        h, g, w = hessian_gradient(active)
         step = solve(h, g, active)
         step[~np.isfinite(step)] = 0.0
         longest = np.abs(step).max(axis=1)
-        step[longest > 5.0] *= (5.0 / longest[longest > 5.0])[:, None]
+        too_long = longest > 5.0
+        if too_long.any():
+            step[too_long] *= (5.0 / longest[too_long])[:, None]
+            longest[too_long] = 5.0
         beta[active] += step
         iterations[active] = it
-        done = np.abs(step).max(axis=1) < tol
+        done = longest < tol
         if done.any():
             finished = active[done]
             converged[finished] = True
             cov[finished] = invert(h[done], finished)
-            extreme[finished] = w_min[done] < 1e-8
+            extreme[finished] = lowest_weight(w if done.all() else w[done], finished) < 1e-8
         active = active[~done]
     if active.size:
-        h, _, w_min = hessian_gradient(active)
+        h, _, w = hessian_gradient(active)
         cov[active] = invert(h, active)
-        extreme[active] = w_min < 1e-8
+        extreme[active] = lowest_weight(w, active) < 1e-8
     return _LogitFit(beta, cov, converged, iterations, extreme, singular)
+
+
+def _logistic_of_negative(minus_eta: np.ndarray) -> np.ndarray:
+    """``expit(eta) = 1 / (1 + exp(-eta))`` in place, given ``-eta`` (plain ufuncs: several times
+    faster than ``scipy.special.expit`` on large arrays; 0 and 1 in the far tails, as expit)."""
+    eta = minus_eta
+    with np.errstate(over="ignore"):
+        np.exp(eta, out=eta)
+    eta += 1.0
+    return np.reciprocal(eta, out=eta)
 
 
 def _covariate_products(c: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
@@ -644,19 +672,22 @@ def _covariate_start(c: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray | N
     return None
 
 
+_BLOCK_VALUES = 32_768  # features x subjects per Newton block
+
+
 def _newton_chunked(
-    x_f: np.ndarray,
+    x_t: np.ndarray,
     c: np.ndarray,
     y: np.ndarray,
-    mask: np.ndarray,
+    mask_t: np.ndarray | None,
     max_iter: int,
     tol: float,
     start: np.ndarray | None = None,
 ) -> _LogitFit:
-    """:func:`_newton` over blocks of features small enough to stay in cache (about 32k values each),
-    with single-threaded BLAS (the products are small; threads only contend)."""
+    """:func:`_newton` over blocks of features (rows of the (F, n) ``x_t``) small enough to stay in
+    cache (about 32k values each), with single-threaded BLAS (the products are small; threads only contend)."""
     with _one_blas_thread():
-        return _newton_blocks(x_f, c, y, mask, max_iter, tol, start)
+        return _newton_blocks(x_t, c, y, mask_t, max_iter, tol, start)
 
 
 def _blas_threads(
@@ -678,30 +709,30 @@ def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
 
 
 def _newton_blocks(
-    x_f: np.ndarray,
+    x_t: np.ndarray,
     c: np.ndarray,
     y: np.ndarray,
-    mask: np.ndarray,
+    mask_t: np.ndarray | None,
     max_iter: int,
     tol: float,
     start: np.ndarray | None,
 ) -> _LogitFit:
-    step = max(8, 32_768 // max(1, x_f.shape[0]))
+    step = max(8, _BLOCK_VALUES // max(1, x_t.shape[1]))
     products = _covariate_products(c)
-    if x_f.shape[1] <= step:
-        return _newton(x_f, c, y, mask, max_iter, tol, start, products)
+    if x_t.shape[0] <= step:
+        return _newton(x_t, c, y, mask_t, max_iter, tol, start, products)
     parts = [
         _newton(
-            np.ascontiguousarray(x_f[:, i : i + step]),
+            x_t[i : i + step],
             c,
             y,
-            np.ascontiguousarray(mask[:, i : i + step]),
+            None if mask_t is None else mask_t[i : i + step],
             max_iter,
             tol,
             start,
             products,
         )
-        for i in range(0, x_f.shape[1], step)
+        for i in range(0, x_t.shape[0], step)
     ]
     return _LogitFit(
         np.concatenate([f.beta for f in parts]),
@@ -818,10 +849,15 @@ def logistic_association(
         cols = np.flatnonzero(usable)
         if cols.size == 0:
             continue
-        xs = (x_f[:, cols] - mean[cols]) / sd[cols]
-        if not complete:
-            xs[~obs[:, cols]] = 0.0
-        fit = _newton_chunked(xs, c, y, obs[:, cols], max_iter, tol, _covariate_start(c, y, tol))
+        # one row per feature (F, n): the Newton blocks are contiguous rows, no copies
+        whole = cols.size == nf
+        xs = np.empty((cols.size, len(y)))
+        np.subtract((x_f if whole else x_f[:, cols]).T, (mean if whole else mean[cols])[:, None], out=xs)
+        xs /= (sd if whole else sd[cols])[:, None]
+        obs_t = None if complete else np.ascontiguousarray(obs[:, cols].T)
+        if obs_t is not None:
+            xs[~obs_t] = 0.0
+        fit = _newton_chunked(xs, c, y, obs_t, max_iter, tol, _covariate_start(c, y, tol))
         b = fit.beta[:, 0] / sd[cols]
         s = np.sqrt(fit.cov[:, 0, 0]) / sd[cols]
         zz = fit.beta[:, 0] / np.sqrt(fit.cov[:, 0, 0])
@@ -830,7 +866,7 @@ def logistic_association(
         for i in np.flatnonzero(suspect):
             col = cols[i]
             rows = obs[:, col]
-            xi = np.hstack([xs[rows, i : i + 1], c[rows]])
+            xi = np.hstack([xs[i, rows][:, None], c[rows]])
             if _separated(xi, y[rows]):
                 fitted = special.expit(xi @ fit.beta[i])
                 perfect = bool(np.all(np.abs(fitted - y[rows]) < 1e-4))
