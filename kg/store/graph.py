@@ -351,7 +351,18 @@ class KnowledgeGraph:
         return records_from_frame(frame)
 
     def matrix_graphs(self, kind: str | None = None) -> dict[str, str]:
-        """Matrix file path -> the source graph it belongs to (of ``kind`` when given)."""
+        """Matrix file path -> the source graph it belongs to (of ``kind`` when given).
+
+        >>> import pathlib, tempfile
+        >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+        >>> _ = table.write_text("Case ID,original_firstorder_Mean\\nP1,1.5\\nP2,2.5\\n")
+        >>> kg = KnowledgeGraph(None)
+        >>> _ = kg.load(table, kind="radiomics-csv")
+        >>> [graph.split("/")[-3:-1] for graph in kg.matrix_graphs(kind="radiomics").values()]
+        [['radiomics-csv', 'features.csv']]
+        >>> kg.matrix_graphs(kind="genotypes")
+        {}
+        """
         from kg.store.matrices import MATRIX_FILES_QUERY
 
         frame = self.query(MATRIX_FILES_QUERY)
