@@ -364,6 +364,15 @@ def conformance_report(manual: Path, phantom: Path) -> pd.DataFrame:
     Columns: ``ibsi_code``, ``ibsi_family``, ``ibsi_feature``, ``aggregation``,
     ``pyradiomics_feature``, ``reference``, ``tolerance``, ``igkg_value``,
     ``within_tolerance`` (True / False / empty when not computed), ``reason``.
+
+    :raises ConfigError: ``phantom`` does not hold ``image/<one NIfTI>`` and ``mask/<one NIfTI>``.
+    :raises IgkgError: pyradiomics could not extract the phantom.
+
+    >>> import tempfile
+    >>> conformance_report(Path("ibsi_manual.tex"), Path(tempfile.mkdtemp()))
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.ConfigError: ... must hold image/<one NIfTI> and mask/<one NIfTI> (the IBSI digital phantom)
     """
     from loaders import ibsi_table
     from loaders.pyradiomics import Case, extract_case, load_settings
