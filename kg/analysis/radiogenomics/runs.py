@@ -102,7 +102,18 @@ def activity_triples(
 
 def used_files(kg: object, graphs: Sequence[str], kinds: Sequence[str]) -> list[str]:
     """The data-plane files (DCAT distributions) of ``kinds`` that the source graphs ``graphs`` hold:
-    what a run read, each pinned by its graph version and checksum in the catalog."""
+    what a run read, each pinned by its graph version and checksum in the catalog.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,original_firstorder_Mean\\nP1,1.5\\nP2,2.5\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> graphs = list(kg.matrix_graphs().values())
+    >>> [iri.rsplit("#", 1)[1] for iri in used_files(kg, graphs, ["radiomics"])], used_files(kg, graphs, ["expression"])
+    (['matrix-features'], [])
+    """
     frame = kg.query(MATRIX_FILES_QUERY)  # type: ignore[attr-defined]
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         return []
@@ -122,7 +133,25 @@ def store_run(
     used: Sequence[str],
     tables: Mapping[str, tuple[Any, ...]] | None = None,
 ) -> object:
-    """Store a run as the source graph ``key`` with its tables in the data plane (made by ``node``)."""
+    """Store a run as the source graph ``key`` with its tables in the data plane (made by ``node``).
+
+    :raises StoreError: the store is open read-only.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,original_firstorder_Mean\\nP1,1.5\\nP2,2.5\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> graphs = list(kg.matrix_graphs().values())
+    >>> node = URIRef("urn:example:run")
+    >>> triples = activity_triples(node, IGKG.HarmonisationRun, "demo run", "abc", {"batch": "site"}, graphs)
+    >>> frame = pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "mean": [0.5, -0.5]})
+    >>> report = store_run(kg, "harmonisation/abc", triples, kind="harmonisation-run", node=node,
+    ...                    parameters={"batch": "site"}, used=graphs, tables={"harmonised": ("radiomics", frame)})
+    >>> report.skipped, len(kg.matrix_files(kind="radiomics"))
+    (False, 2)
+    """
     return kg.ingest(  # type: ignore[attr-defined]
         key, triples, kind=kind, parameters=dict(parameters), used=list(used),
         tables=dict(tables) if tables else None, generated_by=str(node),
@@ -131,7 +160,25 @@ def store_run(
 
 def latest_run(kg: object, rdf_class: URIRef, *, where: str = "") -> str | None:
     """The id (settings hash) of the most recent stored run of ``rdf_class`` (``where``: more
-    SPARQL patterns on ``?run``), or ``None``."""
+    SPARQL patterns on ``?run``), or ``None``.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = table.write_text("Case ID,original_firstorder_Mean\\nP1,1.5\\nP2,2.5\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv")
+    >>> graphs = list(kg.matrix_graphs().values())
+    >>> latest_run(kg, IGKG.HarmonisationRun) is None
+    True
+    >>> node = URIRef("urn:example:run")
+    >>> triples = activity_triples(node, IGKG.HarmonisationRun, "demo run", "abc", {"batch": "site"}, graphs)
+    >>> frame = pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "mean": [0.5, -0.5]})
+    >>> report = store_run(kg, "harmonisation/abc", triples, kind="harmonisation-run", node=node,
+    ...                    parameters={"batch": "site"}, used=graphs, tables={"harmonised": ("radiomics", frame)})
+    >>> latest_run(kg, IGKG.HarmonisationRun)
+    'abc'
+    """
     frame = kg.query(  # type: ignore[attr-defined]
         f"SELECT ?id ?t WHERE {{ ?run a <{rdf_class}> ; igkg:settingsHash ?id ; prov:endedAtTime ?t . {where} }} "
         "ORDER BY DESC(?t) LIMIT 1"
