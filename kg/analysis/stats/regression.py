@@ -509,6 +509,9 @@ class _LogitFit:
     singular: np.ndarray  # (F,) Hessian not invertible
 
 
+_BLOCK_VALUES = 32_768  # features x subjects per work-array chunk (stays in cache)
+
+
 def _newton(
     x_t: np.ndarray,
     c: np.ndarray,
@@ -526,8 +529,9 @@ def _newton(
 
     Parameters per feature: ``[feature, const, covariates...]``. A step longer than 5 (standardised
     units) is shortened to 5, which changes the path, not the fixed point. The covariance is the
-    inverse Hessian of the last iteration (its step was below ``tol``). The (F, n) work arrays are
-    allocated once and reused (fresh large temporaries cost page faults every iteration).
+    inverse Hessian of the last iteration (its step was below ``tol``). Every iteration solves all
+    active features at once; their information matrices are built ``_BLOCK_VALUES / n`` features at a
+    time in work arrays allocated once (cache-sized; fresh large temporaries cost page faults).
     """
     nfeat, n_subj = x_t.shape
     pc = c.shape[1]
@@ -542,48 +546,52 @@ def _newton(
     iterations = np.zeros(nfeat, dtype="int64")
     cov_upper_0, cov_upper_1 = 1 + upper[0], 1 + upper[1]
     c_t = np.ascontiguousarray(c.T)
-    buf_mu, buf_w, buf_r = (np.empty((nfeat, n_subj)) for _ in range(3))
-    buf_wm = None if weights is None else np.empty((nfeat, n_subj))
+    chunk = max(8, _BLOCK_VALUES // max(1, n_subj))
+    rows = min(chunk, nfeat)
+    buf_mu, buf_w, buf_r = (np.empty((rows, n_subj)) for _ in range(3))
+    buf_wm = None if weights is None else np.empty((rows, n_subj))
 
     def hessian_gradient(cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Information matrix, score and per-subject weights mu (1 - mu) (unmasked; a view of a
-        work array, valid until the next call) at ``beta[cols]``."""
-        k = len(cols)
-        every = k == nfeat
-        xf = x_t if every else x_t[cols]
-        minus_b = -(beta if every else beta[cols])
-        mu = np.matmul(minus_b[:, 1:], c_t, out=buf_mu[:k])  # -eta, turned into mu in place
-        r = np.multiply(xf, minus_b[:, :1], out=buf_r[:k])
-        mu += r
-        _logistic_of_negative(mu)
-        w = np.subtract(1.0, mu, out=buf_w[:k])
-        w *= mu
-        np.subtract(y, mu, out=r)
-        if weights is not None and buf_wm is not None:
-            m = weights if every else weights[cols]
-            wm = np.multiply(w, m, out=buf_wm[:k])
-            r *= m
-        else:
-            wm = w
-        wx = np.multiply(wm, xf, out=mu)
-        h = np.empty((k, p, p))
-        h[:, 0, 0] = np.einsum("fn,fn->f", wx, xf)
-        hfc = wx @ c
-        h[:, 0, 1:] = hfc
-        h[:, 1:, 0] = hfc
-        block = wm @ cc
-        h[:, cov_upper_0, cov_upper_1] = block
-        h[:, cov_upper_1, cov_upper_0] = block
-        g = np.empty((k, p))
-        g[:, 0] = np.einsum("fn,fn->f", r, xf)
-        g[:, 1:] = r @ c
-        return h, g, w
-
-    def lowest_weight(w: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Smallest mu (1 - mu) over each feature's own subjects (``w`` columns = ``cols``)."""
-        if weights is None:
-            return w.min(axis=1)
-        return np.where(weights[cols] > 0, w, 1.0).min(axis=1)
+        """Information matrix, score and smallest mu (1 - mu) over each feature's own subjects at
+        ``beta[cols]``, computed ``chunk`` features at a time in the same work arrays."""
+        count = len(cols)
+        h = np.empty((count, p, p))
+        g = np.empty((count, p))
+        w_min = np.empty(count)
+        every = count == nfeat
+        for s0 in range(0, count, chunk):
+            s1 = min(s0 + chunk, count)
+            k = s1 - s0
+            part = cols[s0:s1]
+            xf = x_t[s0:s1] if every else x_t[part]
+            minus_b = -beta[part]
+            mu = np.matmul(minus_b[:, 1:], c_t, out=buf_mu[:k])  # -eta, turned into mu in place
+            r = np.multiply(xf, minus_b[:, :1], out=buf_r[:k])
+            mu += r
+            _logistic_of_negative(mu)
+            w = np.subtract(1.0, mu, out=buf_w[:k])
+            w *= mu
+            np.subtract(y, mu, out=r)
+            if weights is not None and buf_wm is not None:
+                m = weights[s0:s1] if every else weights[part]
+                w_min[s0:s1] = np.where(m > 0, w, 1.0).min(axis=1)
+                wm = np.multiply(w, m, out=buf_wm[:k])
+                r *= m
+            else:
+                w_min[s0:s1] = w.min(axis=1)
+                wm = w
+            wx = np.multiply(wm, xf, out=mu)
+            hp = h[s0:s1]
+            hp[:, 0, 0] = np.einsum("fn,fn->f", wx, xf)
+            hfc = wx @ c
+            hp[:, 0, 1:] = hfc
+            hp[:, 1:, 0] = hfc
+            block = wm @ cc
+            hp[:, cov_upper_0, cov_upper_1] = block
+            hp[:, cov_upper_1, cov_upper_0] = block
+            g[s0:s1, 0] = np.einsum("fn,fn->f", r, xf)
+            g[s0:s1, 1:] = r @ c
+        return h, g, w_min
 
     def solve(h: np.ndarray, g: np.ndarray, cols: np.ndarray) -> np.ndarray:
         try:
@@ -616,7 +624,7 @@ def _newton(
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        h, g, w = hessian_gradient(active)
+        h, g, w_min = hessian_gradient(active)
         step = solve(h, g, active)
         step[~np.isfinite(step)] = 0.0
         longest = np.abs(step).max(axis=1)
@@ -631,12 +639,12 @@ def _newton(
             finished = active[done]
             converged[finished] = True
             cov[finished] = invert(h[done], finished)
-            extreme[finished] = lowest_weight(w if done.all() else w[done], finished) < 1e-8
+            extreme[finished] = w_min[done] < 1e-8
         active = active[~done]
     if active.size:
-        h, _, w = hessian_gradient(active)
+        h, _, w_min = hessian_gradient(active)
         cov[active] = invert(h, active)
-        extreme[active] = lowest_weight(w, active) < 1e-8
+        extreme[active] = w_min < 1e-8
     return _LogitFit(beta, cov, converged, iterations, extreme, singular)
 
 
@@ -672,9 +680,6 @@ def _covariate_start(c: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray | N
     return None
 
 
-_BLOCK_VALUES = 32_768  # features x subjects per Newton block
-
-
 def _newton_chunked(
     x_t: np.ndarray,
     c: np.ndarray,
@@ -684,10 +689,9 @@ def _newton_chunked(
     tol: float,
     start: np.ndarray | None = None,
 ) -> _LogitFit:
-    """:func:`_newton` over blocks of features (rows of the (F, n) ``x_t``) small enough to stay in
-    cache (about 32k values each), with single-threaded BLAS (the products are small; threads only contend)."""
+    """:func:`_newton` with single-threaded BLAS (the products are small; threads only contend)."""
     with _one_blas_thread():
-        return _newton_blocks(x_t, c, y, mask_t, max_iter, tol, start)
+        return _newton(x_t, c, y, mask_t, max_iter, tol, start)
 
 
 def _blas_threads(
@@ -706,42 +710,6 @@ def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
     except ImportError:  # threadpoolctl comes with scikit-learn; without it, leave BLAS as it is
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
-
-
-def _newton_blocks(
-    x_t: np.ndarray,
-    c: np.ndarray,
-    y: np.ndarray,
-    mask_t: np.ndarray | None,
-    max_iter: int,
-    tol: float,
-    start: np.ndarray | None,
-) -> _LogitFit:
-    step = max(8, _BLOCK_VALUES // max(1, x_t.shape[1]))
-    products = _covariate_products(c)
-    if x_t.shape[0] <= step:
-        return _newton(x_t, c, y, mask_t, max_iter, tol, start, products)
-    parts = [
-        _newton(
-            x_t[i : i + step],
-            c,
-            y,
-            None if mask_t is None else mask_t[i : i + step],
-            max_iter,
-            tol,
-            start,
-            products,
-        )
-        for i in range(0, x_t.shape[0], step)
-    ]
-    return _LogitFit(
-        np.concatenate([f.beta for f in parts]),
-        np.concatenate([f.cov for f in parts]),
-        np.concatenate([f.converged for f in parts]),
-        np.concatenate([f.iterations for f in parts]),
-        np.concatenate([f.extreme for f in parts]),
-        np.concatenate([f.singular for f in parts]),
-    )
 
 
 def _separated(x: np.ndarray, y: np.ndarray) -> bool:
