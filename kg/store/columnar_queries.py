@@ -39,6 +39,10 @@ class ColumnarQuery:
     get the entity query); ``kind`` the matrix kind; ``variable`` / ``value`` the entity-query
     column naming the variable and the result column of the value; ``low`` / ``high`` the
     parameters bounding it.
+
+    >>> spec = COLUMNAR_QUERIES["subjects_by_feature_and_marker"]
+    >>> spec.kind, spec.variable, spec.value, spec.low, spec.high
+    ('radiomics', 'feature_name', 'value', 'value_min', 'value_max')
     """
 
     name: str
@@ -51,7 +55,20 @@ class ColumnarQuery:
     order: tuple[str, ...]
 
     def entity_query(self) -> str:
-        """The named query's text without its value patterns, selecting every entity column."""
+        """The named query's text without its value patterns, selecting every entity column.
+
+        :raises RuntimeError: the ``.rq`` file no longer has a line of ``drop``.
+
+        >>> from dataclasses import replace
+        >>> spec = COLUMNAR_QUERIES["subjects_by_feature_and_marker"]
+        >>> text = spec.entity_query()
+        >>> "SELECT DISTINCT" in text, "?feature_iri" in text, "igkg:value ?value" in text
+        (True, True, False)
+        >>> replace(spec, drop=("  FILTER (?nothing)\\n",)).entity_query()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: subjects_by_feature_and_marker.rq no longer has the line '  FILTER (?nothing)\\n'; update kg.store.columnar_queries
+        """
         text = get_query(self.name).sparql
         for line in self.drop:
             if line not in text:
@@ -84,7 +101,13 @@ COLUMNAR_QUERIES: dict[str, ColumnarQuery] = {
 
 
 def columnar_graphs(catalog: pd.DataFrame) -> set[str]:
-    """The source graphs loaded ``--values columnar`` (rows of :data:`COLUMNAR_SOURCES_QUERY`)."""
+    """The source graphs loaded ``--values columnar`` (rows of :data:`COLUMNAR_SOURCES_QUERY`).
+
+    >>> catalog = pd.DataFrame({"graph": ["urn:g1", "urn:g2", "urn:g3"],
+    ...                         "parameters": ['{"values": "columnar"}', '{"values": "rdf"}', "not json"]})
+    >>> columnar_graphs(catalog)
+    {'urn:g1'}
+    """
     chosen = set()
     for row in catalog.itertuples(index=False):
         try:
@@ -104,7 +127,16 @@ def combine(
 ) -> pd.DataFrame:
     """The rows of the graph (``plain``) and those of the columnar sources: ``entities`` joined
     with ``read_values(subjects, variables)`` (a long table: subject, variable, value), kept
-    within the value bounds of ``params``; in the query's column order and sort."""
+    within the value bounds of ``params``; in the query's column order and sort.
+
+    >>> spec = COLUMNAR_QUERIES["subjects_by_feature_and_marker"]
+    >>> entities = pd.DataFrame({"subject_id": ["P1", "P2"], "status_source": "markers.csv", "feature_name": "mean",
+    ...                          "subject": ["urn:s1", "urn:s2"], "feature_iri": "urn:f"})
+    >>> def read_values(subjects, variables):
+    ...     return pd.DataFrame({"subject": ["urn:s1", "urn:s2"], "variable": "mean", "value": [1.5, 9.0]})
+    >>> combine(spec, {"value_max": 5}, pd.DataFrame(), entities, read_values)[["subject_id", "value"]].to_dict("records")
+    [{'subject_id': 'P1', 'value': 1.5}]
+    """
     columns = list(plain.columns) if len(plain.columns) else [*entities.columns.drop("feature_iri", errors="ignore"), spec.value]
     frames = [plain] if not plain.empty else []
     if not entities.empty:
@@ -128,7 +160,15 @@ def combine(
 
 def answer(kg: Any, name: str, params: Mapping[str, Any]) -> pd.DataFrame | None:
     """The named query ``name`` with values from the data plane of ``kg``, or ``None`` when the
-    query reads no values or no source of the store keeps its values only in the data plane."""
+    query reads no values or no source of the store keeps its values only in the data plane.
+
+    >>> from kg import KnowledgeGraph
+    >>> kg = KnowledgeGraph(None)
+    >>> answer(kg, "subjects_by_feature_and_marker", {}) is None  # no columnar source
+    True
+    >>> answer(kg, "genes_for_feature", {}) is None  # reads no values
+    True
+    """
     spec = COLUMNAR_QUERIES.get(name)
     if spec is None or kg.data_plane is None:
         return None
