@@ -42,7 +42,19 @@ ICC_OUTPUT_COLUMNS = ["feature", "icc", "ci_low", "ci_high", "n"]
 
 @dataclass
 class ReliabilityRun:
-    """One ICC run: id, parameters, the table (:data:`ICC_OUTPUT_COLUMNS`), feature IRIs, inputs."""
+    """One ICC run: id, parameters, the table (:data:`ICC_OUTPUT_COLUMNS`), feature IRIs, inputs.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "retest.csv"
+    >>> _ = table.write_text("Case ID,Scan,original_firstorder_Mean\\nP1,1,1.0\\nP1,2,1.1\\nP2,1,2.0\\nP2,2,2.2\\n"
+    ...                      "P3,1,3.1\\nP3,2,2.9\\nP4,1,4.0\\nP4,2,4.1\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv", replicate_column="Scan")
+    >>> run = feature_icc(kg, replicate_column="Scan")
+    >>> run.parameters["type"], list(run.feature_iris)
+    ('agreement', ['original_firstorder_Mean'])
+    """
 
     run_id: str
     parameters: dict[str, object]
@@ -55,7 +67,22 @@ class ReliabilityRun:
 def feature_icc(kg: object, *, replicate_column: str, kind: str = "agreement", cohort: str | None = None) -> ReliabilityRun:
     """ICC of every feature of the cohort over the replicates loaded from ``replicate_column``.
 
-    :raises AssociationError: no matrix loaded with that replicate column.
+    :raises AssociationError: no matrix loaded with that replicate column, ``kind`` not agreement or consistency.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "retest.csv"
+    >>> _ = table.write_text("Case ID,Scan,original_firstorder_Mean\\nP1,1,1.0\\nP1,2,1.1\\nP2,1,2.0\\nP2,2,2.2\\n"
+    ...                      "P3,1,3.1\\nP3,2,2.9\\nP4,1,4.0\\nP4,2,4.1\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv", replicate_column="Scan")
+    >>> row = feature_icc(kg, replicate_column="Scan").table.iloc[0]  # pingouin ICC(A,1): 0.992378
+    >>> row["feature"], float(round(row["icc"], 6)), int(row["n"])
+    ('original_firstorder_Mean', 0.992378, 4)
+    >>> feature_icc(KnowledgeGraph(None), replicate_column="Scan")
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.AssociationError: no radiomic matrix with replicates from column 'Scan'; ...
     """
     if kind not in ("agreement", "consistency"):
         raise AssociationError(f"--type is agreement or consistency, not {kind!r}")
@@ -89,7 +116,19 @@ def feature_icc(kg: object, *, replicate_column: str, kind: str = "agreement", c
 
 
 def write_reliability(kg: object, run: ReliabilityRun) -> object:
-    """Store the run (graph ``reliability/<run id>``) with one node per feature and its table."""
+    """Store the run (graph ``reliability/<run id>``) with one node per feature and its table.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "retest.csv"
+    >>> _ = table.write_text("Case ID,Scan,original_firstorder_Mean\\nP1,1,1.0\\nP1,2,1.1\\nP2,1,2.0\\nP2,2,2.2\\n"
+    ...                      "P3,1,3.1\\nP3,2,2.9\\nP4,1,4.0\\nP4,2,4.1\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv", replicate_column="Scan")
+    >>> report = write_reliability(kg, feature_icc(kg, replicate_column="Scan"))
+    >>> report.skipped, len(kg.matrix_files())
+    (False, 2)
+    """
     base = Settings.from_env().base
     node = run_node(RUN_KIND, run.run_id)
     triples = activity_triples(node, IGKG.ReliabilityRun, f"igkg icc --type {run.parameters['type']} run {run.run_id}",
@@ -128,6 +167,19 @@ def latest_icc(kg: object, *, cohort: str | None = None) -> tuple[str, pd.DataFr
     used (a test-retest study measured apart from the analysed cohort), and the note says so.
 
     :raises AssociationError: no ICC run in the store.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "retest.csv"
+    >>> _ = table.write_text("Case ID,Scan,original_firstorder_Mean\\nP1,1,1.0\\nP1,2,1.1\\nP2,1,2.0\\nP2,2,2.2\\n"
+    ...                      "P3,1,3.1\\nP3,2,2.9\\nP4,1,4.0\\nP4,2,4.1\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(table, kind="radiomics-csv", replicate_column="Scan")
+    >>> run = feature_icc(kg, replicate_column="Scan")
+    >>> _ = write_reliability(kg, run)
+    >>> run_id, iccs, note = latest_icc(kg)
+    >>> run_id == run.run_id, list(iccs.columns), note == f"ICCs of the latest ICC run {run.run_id}"
+    (True, ['feature', 'iri', 'icc'], True)
     """
     run_id = None
     note = ""
