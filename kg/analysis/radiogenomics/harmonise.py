@@ -59,7 +59,21 @@ PARAMETERS_KIND = "harmonisation-parameters"
 
 @dataclass
 class HarmonisationRun:
-    """One ComBat run: its id, parameters, the harmonised matrix (subjects x features as loaded) and model."""
+    """One ComBat run: its id, parameters, the harmonised matrix (subjects x features as loaded) and model.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "features.csv").write_text("Case ID,original_firstorder_Mean,original_shape_Sphericity\\n"
+    ...     "P1,1.0,0.5\\nP2,1.4,0.6\\nP3,1.1,0.55\\nP4,2.0,0.7\\nP5,2.3,0.8\\nP6,2.1,0.75\\n")
+    >>> _ = (folder / "clinical.csv").write_text("Case ID,Site\\nP1,A\\nP2,A\\nP3,A\\nP4,B\\nP5,B\\nP6,B\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "features.csv", kind="radiomics-csv")
+    >>> _ = kg.load(folder / "clinical.csv", kind="clinical")
+    >>> run = harmonise(kg, batch="Site")
+    >>> run.data.shape, list(run.feature_iris), run.notes
+    ((6, 2), ['original_firstorder_Mean', 'original_shape_Sphericity'], [])
+    """
 
     run_id: str
     parameters: dict[str, object]
@@ -97,6 +111,23 @@ def harmonise(
 
     :raises HarmonisationError: a batch with one subject, a covariate confounded with batch, ...
     :raises AssociationError: an unknown variable name (lists the available ones), no features.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "features.csv").write_text("Case ID,original_firstorder_Mean,original_shape_Sphericity\\n"
+    ...     "P1,1.0,0.5\\nP2,1.4,0.6\\nP3,1.1,0.55\\nP4,2.0,0.7\\nP5,2.3,0.8\\nP6,2.1,0.75\\n")
+    >>> _ = (folder / "clinical.csv").write_text("Case ID,Site\\nP1,A\\nP2,A\\nP3,A\\nP4,B\\nP5,B\\nP6,B\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "features.csv", kind="radiomics-csv")
+    >>> _ = kg.load(folder / "clinical.csv", kind="clinical")
+    >>> data = harmonise(kg, batch="Site").data["original_firstorder_Mean"]  # site means 1.17 and 2.13 before
+    >>> bool(abs(data.iloc[:3].mean() - data.iloc[3:].mean()) < 0.1)
+    True
+    >>> harmonise(kg, batch="Site", covariates=["Site"])
+    Traceback (most recent call last):
+    ...
+    kg.analysis.stats.errors.HarmonisationError: a covariate is the batch variable 'Site' or named twice: ...
     """
     features = imaging_features(kg, cohort=cohort)
     names = [batch, *covariates]
@@ -145,7 +176,21 @@ def harmonise(
 
 
 def write_harmonisation(kg: object, run: HarmonisationRun) -> object:
-    """Store the run (graph ``harmonisation/<run id>``) and its matrices in the data plane."""
+    """Store the run (graph ``harmonisation/<run id>``) and its matrices in the data plane.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "features.csv").write_text("Case ID,original_firstorder_Mean,original_shape_Sphericity\\n"
+    ...     "P1,1.0,0.5\\nP2,1.4,0.6\\nP3,1.1,0.55\\nP4,2.0,0.7\\nP5,2.3,0.8\\nP6,2.1,0.75\\n")
+    >>> _ = (folder / "clinical.csv").write_text("Case ID,Site\\nP1,A\\nP2,A\\nP3,A\\nP4,B\\nP5,B\\nP6,B\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "features.csv", kind="radiomics-csv")
+    >>> _ = kg.load(folder / "clinical.csv", kind="clinical")
+    >>> report = write_harmonisation(kg, harmonise(kg, batch="Site"))
+    >>> report.skipped, len(kg.matrix_files(kind=HARMONISED_KIND))
+    (False, 1)
+    """
     node = run_node(RUN_KIND, run.run_id)
     base = Settings.from_env().base
     settings = run.model.settings()
@@ -195,7 +240,29 @@ def _run_files(kg: object, run_id: str | None) -> tuple[str, list[object]]:
 
 
 def harmonised_features(kg: object, run_id: str | None = None, *, cohort: str | None = None) -> tuple[str, AnalysisInput]:
-    """The harmonised matrix of run ``run_id`` (the latest run when ``None``) as analysis input."""
+    """The harmonised matrix of run ``run_id`` (the latest run when ``None``) as analysis input.
+
+    :raises AssociationError: no harmonisation run (or none with that id) in the store.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "features.csv").write_text("Case ID,original_firstorder_Mean,original_shape_Sphericity\\n"
+    ...     "P1,1.0,0.5\\nP2,1.4,0.6\\nP3,1.1,0.55\\nP4,2.0,0.7\\nP5,2.3,0.8\\nP6,2.1,0.75\\n")
+    >>> _ = (folder / "clinical.csv").write_text("Case ID,Site\\nP1,A\\nP2,A\\nP3,A\\nP4,B\\nP5,B\\nP6,B\\n")
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "features.csv", kind="radiomics-csv")
+    >>> _ = kg.load(folder / "clinical.csv", kind="clinical")
+    >>> run = harmonise(kg, batch="Site")
+    >>> _ = write_harmonisation(kg, run)
+    >>> run_id, found = harmonised_features(kg)
+    >>> run_id == run.run_id, bool(((found.features.loc[run.data.index] - run.data).abs() < 1e-9).all().all())
+    (True, True)
+    >>> harmonised_features(KnowledgeGraph(None))
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.AssociationError: no harmonisation run in the store; run 'igkg harmonise --batch COLUMN' first
+    """
     run_id, files = _run_files(kg, run_id)
     members = cohort_members(kg, cohort)
     plane = kg.data_plane  # type: ignore[attr-defined]
