@@ -137,8 +137,10 @@ def _numeric_table(table: pd.DataFrame | pd.Series, what: str) -> pd.DataFrame:
                     f"{what}: column {frame.columns[i]!r} is not numeric (levels {list(typed.cat.categories)[:5]}); code it first"
                 )
             values[:, i] = typed.to_numpy()
-    values[~np.isfinite(values)] = np.nan
-    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        values[bad] = np.nan
+    return pd.DataFrame(values, index=frame.index, columns=frame.columns, copy=False)  # values is our own
 
 
 def _align(features: pd.DataFrame, targets: pd.DataFrame) -> pd.Index:
@@ -797,14 +799,23 @@ def logistic_association(
             if c.shape[1] and np.linalg.matrix_rank(c) < c.shape[1]:
                 c = c[:, _independent_columns(c)]
         c = np.hstack([np.ones((len(y), 1)), c])
-        # standardise each feature on its own subjects
+        # standardise each feature on its own subjects; one row per feature (F, n): the Newton
+        # chunks are contiguous rows
+        centred = None
         if complete:
-            mean, sd = x_f.mean(axis=0), x_f.std(axis=0)
+            centred = np.empty((nf, len(y)))
+            centred[...] = x_f.T
+            mean = centred.mean(axis=1)
+            centred -= mean[:, None]
+            sd = np.sqrt(np.einsum("fn,fn->f", centred, centred) / len(y))
+            # a constant feature's rounded mean leaves a tiny non-zero sd: test the values themselves
+            sd[centred.max(axis=1) == centred.min(axis=1)] = 0.0
         else:
             with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 mean = np.nanmean(x_f, axis=0)
                 sd = np.nanstd(x_f, axis=0)
+                sd[~(np.nanmax(x_f, axis=0) > np.nanmin(x_f, axis=0))] = 0.0
         usable = (sd > 0) & (n[j] - n_pos[j] > 0) & (n_pos[j] > 0) & (n[j] > c.shape[1] + 1)
         for col in np.flatnonzero(~usable):
             notes[j, col] = (
@@ -817,14 +828,16 @@ def logistic_association(
         cols = np.flatnonzero(usable)
         if cols.size == 0:
             continue
-        # one row per feature (F, n): the Newton blocks are contiguous rows, no copies
         whole = cols.size == nf
-        xs = np.empty((cols.size, len(y)))
-        np.subtract((x_f if whole else x_f[:, cols]).T, (mean if whole else mean[cols])[:, None], out=xs)
-        xs /= (sd if whole else sd[cols])[:, None]
-        obs_t = None if complete else np.ascontiguousarray(obs[:, cols].T)
-        if obs_t is not None:
+        if centred is not None:
+            xs = centred if whole else centred[cols]
+            obs_t = None
+        else:
+            xs = np.empty((cols.size, len(y)))
+            np.subtract((x_f if whole else x_f[:, cols]).T, (mean if whole else mean[cols])[:, None], out=xs)
+            obs_t = np.ascontiguousarray(obs[:, cols].T)
             xs[~obs_t] = 0.0
+        xs /= (sd if whole else sd[cols])[:, None]
         fit = _newton_chunked(xs, c, y, obs_t, max_iter, tol, _covariate_start(c, y, tol))
         b = fit.beta[:, 0] / sd[cols]
         s = np.sqrt(fit.cov[:, 0, 0]) / sd[cols]

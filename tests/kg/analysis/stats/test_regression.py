@@ -163,6 +163,22 @@ def test_logistic_reports_separation_instead_of_a_p_value(nsclc):
     assert plain["converged"].all() and plain["p"].notna().all()
 
 
+def test_logistic_marks_a_constant_feature_whose_rounded_mean_is_not_exact(nsclc):
+    """0.1 repeated: its mean is not exactly 0.1, so the computed sd is tiny, not 0; still no p-value."""
+    marker = binary_marker(nsclc.clinical["EGFR mutation status"])
+    features = nsclc.features.iloc[:, :3].copy()
+    features["constant"] = 0.1
+    gappy = features["constant"].copy()
+    gappy.iloc[::7] = np.nan  # the per-feature (missing values) path too
+    features["constant with gaps"] = gappy
+    result = logistic_association(features, marker).set_index("feature")
+    for name in ("constant", "constant with gaps"):
+        assert result.loc[name, "note"] == "feature constant"
+        assert np.isnan(result.loc[name, "p"]) and not result.loc[name, "converged"]
+    alone = logistic_association(nsclc.features.iloc[:, :3], marker).set_index("feature")
+    np.testing.assert_allclose(result.loc[alone.index, "p"], alone["p"], rtol=1e-12)
+
+
 def test_partial_spearman_equals_pingouin(nsclc):
     clinical = nsclc.clinical
     covariates = clinical[["Age at Histological Diagnosis", "Gender", "Smoking status"]]
