@@ -42,7 +42,24 @@ RUN_KIND = "prediction-run"
 
 @dataclass
 class PredictionRun:
-    """One prediction run: id, parameters, the result, the IRIs of marker and features, inputs."""
+    """One prediction run: id, parameters, the result, the IRIs of marker and features, inputs.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> means = [1.0, 1.2, 0.9, 1.1, 1.3, 0.8, 2.0, 2.2, 1.9, 2.1, 2.4, 1.8]
+    >>> status = ["Wildtype"] * 6 + ["Mutant"] * 6
+    >>> _ = (folder / "features.csv").write_text("Case ID,original_firstorder_Mean\\n" + "".join(
+    ...     f"P{i},{m}\\n" for i, m in enumerate(means)))
+    >>> _ = (folder / "clinical.csv").write_text("Case ID,EGFR mutation status\\n" + "".join(
+    ...     f"P{i},{s}\\n" for i, s in enumerate(status)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "features.csv", kind="radiomics-csv")
+    >>> _ = kg.load(folder / "clinical.csv", kind="clinical")
+    >>> run = predict(kg, marker="EGFR", folds=2, repeats=1, permutations=9, select_k=None)
+    >>> run.parameters["folds"], run.parameters["marker"]
+    (2, 'EGFR mutation status')
+    """
 
     run_id: str
     parameters: dict[str, Any]
@@ -54,7 +71,25 @@ class PredictionRun:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``igkg predict --output``: the result (``auc``, ``auc_ci_low``, ``auc_ci_high``,
-        ``permutation_p``, ``n`` ...) plus ``run_id`` and ``settings``."""
+        ``permutation_p``, ``n`` ...) plus ``run_id`` and ``settings``.
+
+        >>> import pathlib, tempfile
+        >>> from kg import KnowledgeGraph
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> means = [1.0, 1.2, 0.9, 1.1, 1.3, 0.8, 2.0, 2.2, 1.9, 2.1, 2.4, 1.8]
+        >>> status = ["Wildtype"] * 6 + ["Mutant"] * 6
+        >>> _ = (folder / "features.csv").write_text("Case ID,original_firstorder_Mean\\n" + "".join(
+        ...     f"P{i},{m}\\n" for i, m in enumerate(means)))
+        >>> _ = (folder / "clinical.csv").write_text("Case ID,EGFR mutation status\\n" + "".join(
+        ...     f"P{i},{s}\\n" for i, s in enumerate(status)))
+        >>> kg = KnowledgeGraph(None)
+        >>> _ = kg.load(folder / "features.csv", kind="radiomics-csv")
+        >>> _ = kg.load(folder / "clinical.csv", kind="clinical")
+        >>> run = predict(kg, marker="EGFR", folds=2, repeats=1, permutations=9, select_k=None)
+        >>> found = run.to_dict()
+        >>> found["auc"], found["n"], found["n_positive"], found["permutation_p"], found["run_id"] == run.run_id
+        (1.0, 12, 6, 0.1, True)
+        """
         return {**self.result.to_dict(), "run_id": self.run_id, "settings": self.parameters}
 
 
@@ -86,6 +121,28 @@ def predict(
     ``harmonise_batch`` names the batch variable of ComBat inside the folds; ``harmonised``
     (``"latest"`` or a run id) reads a stored harmonised matrix instead; ``validate_cohort``:
     train on ``cohort``, test on that one. ``n`` = subjects with features and a known status.
+
+    :raises AssociationError: an unknown marker or variable, no features.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> means = [1.0, 1.2, 0.9, 1.1, 1.3, 0.8, 2.0, 2.2, 1.9, 2.1, 2.4, 1.8]
+    >>> status = ["Wildtype"] * 6 + ["Mutant"] * 6
+    >>> _ = (folder / "features.csv").write_text("Case ID,original_firstorder_Mean\\n" + "".join(
+    ...     f"P{i},{m}\\n" for i, m in enumerate(means)))
+    >>> _ = (folder / "clinical.csv").write_text("Case ID,EGFR mutation status\\n" + "".join(
+    ...     f"P{i},{s}\\n" for i, s in enumerate(status)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "features.csv", kind="radiomics-csv")
+    >>> _ = kg.load(folder / "clinical.csv", kind="clinical")
+    >>> run = predict(kg, marker="EGFR", folds=2, repeats=1, permutations=9, select_k=None)
+    >>> run.result.auc, run.result.features_used  # the marker splits the feature: AUC 1
+    (1.0, ('original_firstorder_Mean',))
+    >>> predict(kg, marker="KRAS")
+    Traceback (most recent call last):
+    ...
+    kg.core.errors.AssociationError: no marker 'KRAS' in the store; markers: EGFR mutation status
     """
     features, harmonised_run = _features(kg, cohort, harmonised)
     targets = marker_targets(kg, [marker])
@@ -128,7 +185,26 @@ def predict(
 
 
 def write_prediction(kg: object, run: PredictionRun) -> object:
-    """Store the run (graph ``prediction/<run id>``): its activity and its result node."""
+    """Store the run (graph ``prediction/<run id>``): its activity and its result node.
+
+    >>> import pathlib, tempfile
+    >>> from kg import KnowledgeGraph
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> means = [1.0, 1.2, 0.9, 1.1, 1.3, 0.8, 2.0, 2.2, 1.9, 2.1, 2.4, 1.8]
+    >>> status = ["Wildtype"] * 6 + ["Mutant"] * 6
+    >>> _ = (folder / "features.csv").write_text("Case ID,original_firstorder_Mean\\n" + "".join(
+    ...     f"P{i},{m}\\n" for i, m in enumerate(means)))
+    >>> _ = (folder / "clinical.csv").write_text("Case ID,EGFR mutation status\\n" + "".join(
+    ...     f"P{i},{s}\\n" for i, s in enumerate(status)))
+    >>> kg = KnowledgeGraph(None)
+    >>> _ = kg.load(folder / "features.csv", kind="radiomics-csv")
+    >>> _ = kg.load(folder / "clinical.csv", kind="clinical")
+    >>> run = predict(kg, marker="EGFR", folds=2, repeats=1, permutations=9, select_k=None)
+    >>> write_prediction(kg, run).skipped
+    False
+    >>> kg.query("SELECT ?id WHERE { ?r a igkg:PredictionRun ; igkg:settingsHash ?id }")["id"].tolist() == [run.run_id]
+    True
+    """
     node = run_node(RUN_KIND, run.run_id)
     base = Settings.from_env().base
     r = run.result
