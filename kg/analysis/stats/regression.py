@@ -784,7 +784,7 @@ def logistic_association(
         c = cov_all if every else cov_all[base]
         missing = np.isnan(x_f)
         complete = not missing.any()
-        obs = ~missing
+        obs = None if complete else ~missing
         if complete:
             n[j] = len(y)
             n_pos[j] = int(y.sum())
@@ -808,8 +808,11 @@ def logistic_association(
             mean = centred.mean(axis=1)
             centred -= mean[:, None]
             sd = np.sqrt(np.einsum("fn,fn->f", centred, centred) / len(y))
-            # a constant feature's rounded mean leaves a tiny non-zero sd: test the values themselves
-            sd[centred.max(axis=1) == centred.min(axis=1)] = 0.0
+            # a constant feature's rounded mean leaves a tiny non-zero sd (about |mean| n eps at most):
+            # test the values of those that could be constant
+            maybe = np.flatnonzero(sd <= 1e-8 * np.abs(mean))
+            if maybe.size:
+                sd[maybe[centred[maybe].max(axis=1) == centred[maybe].min(axis=1)]] = 0.0
         else:
             with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -846,7 +849,7 @@ def logistic_association(
         suspect = ~ok | fit.extreme | (np.abs(fit.beta).max(axis=1) > 15.0)
         for i in np.flatnonzero(suspect):
             col = cols[i]
-            rows = obs[:, col]
+            rows = slice(None) if obs is None else obs[:, col]
             xi = np.hstack([xs[i, rows][:, None], c[rows]])
             if _separated(xi, y[rows]):
                 fitted = special.expit(xi @ fit.beta[i])
