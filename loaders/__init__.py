@@ -1,6 +1,7 @@
 """The loaders: one module per source format, named as its kind, and the one registry of them.
 
-``LOADERS`` is a literal, sorted mapping kind -> ``Loader``; ``ALIASES`` maps other names
+``LOADERS`` is a literal, sorted mapping kind -> ``Loader`` whose modules are imported on first
+look-up (listing kinds imports none; a load of one kind imports one); ``ALIASES`` maps other names
 of a kind (the module name spelled with ``_``, former module names) to it. ``infer_kind``
 picks a kind from a file name (never from file content) and refuses when the name is
 ambiguous. Modules whose name starts with ``_`` are helpers, not loaders; what other layers
@@ -16,38 +17,11 @@ True
 from __future__ import annotations
 
 import fnmatch
+import importlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from kg.core.errors import LoadError
-from loaders import (
-    associations,
-    bgen,
-    clinical,
-    disease_ontology,
-    expression,
-    gaf,
-    gene_disease,
-    gene_info,
-    gmt,
-    gwas_catalog,
-    gwas_ssf,
-    hgnc,
-    hpo,
-    maf,
-    mesh_rdf,
-    mesh_xml,
-    obo,
-    pgen,
-    plink,
-    pyradiomics,
-    pyradiomics_csv,
-    radiomics_csv,
-    rdf,
-    reactome,
-    umls,
-    vasari,
-    vcf,
-)
 from loaders._contract import MATRIX_KINDS, VALUES_MODES, LoadContext, Loader, LoadReport, MatrixSink, Triple
 from loaders._genes import GeneRecord, GeneResolver
 from loaders._ibsi import ibsi_table
@@ -73,36 +47,69 @@ __all__ = [
     "resolve_source",
 ]
 
-LOADERS: dict[str, Loader] = {
-    "associations": associations.LOADER,
-    "bgen": bgen.LOADER,
-    "clinical": clinical.LOADER,
-    "disease-ontology": disease_ontology.LOADER,
-    "expression": expression.LOADER,
-    "gaf": gaf.LOADER,
-    "gene-disease": gene_disease.LOADER,
-    "gene-info": gene_info.LOADER,
-    "gmt": gmt.LOADER,
-    "gwas-catalog": gwas_catalog.LOADER,
-    "gwas-ssf": gwas_ssf.LOADER,
-    "hgnc": hgnc.LOADER,
-    "hpo-annotations": hpo.ANNOTATIONS_LOADER,
-    "hpo-genes-to-disease": hpo.GENES_TO_DISEASE_LOADER,
-    "maf": maf.LOADER,
-    "mesh-rdf": mesh_rdf.LOADER,
-    "mesh-xml": mesh_xml.LOADER,
-    "obo": obo.LOADER,
-    "pgen": pgen.LOADER,
-    "plink": plink.LOADER,
-    "pyradiomics": pyradiomics.LOADER,
-    "pyradiomics-csv": pyradiomics_csv.LOADER,
-    "radiomics-csv": radiomics_csv.LOADER,
-    "rdf": rdf.LOADER,
-    "reactome": reactome.LOADER,
-    "umls": umls.LOADER,
-    "vasari": vasari.LOADER,
-    "vcf": vcf.LOADER,
-}
+class _Registry(Mapping[str, Loader]):
+    """kind -> ``Loader``, importing a loader's module the first time its kind is looked up.
+
+    Keys (and their order) come from the literal it is built on, so listing kinds imports nothing;
+    ``registry[kind]``, ``.items()`` and ``.values()`` import the modules they reach.
+    """
+
+    def __init__(self, where: dict[str, tuple[str, str]]) -> None:
+        self._where = where
+        self._loaded: dict[str, Loader] = {}
+
+    def __getitem__(self, kind: str) -> Loader:
+        loader = self._loaded.get(kind)
+        if loader is None:
+            module, name = self._where[kind]
+            loader = getattr(importlib.import_module(module), name)
+            assert loader.kind == kind, f"a LOADERS key must be its loader's kind ({kind} -> {loader.kind})"
+            self._loaded[kind] = loader
+        return loader
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._where
+
+    def __repr__(self) -> str:
+        return f"LOADERS({', '.join(self._where)})"
+
+
+LOADERS: Mapping[str, Loader] = _Registry({
+    "associations": ("loaders.associations", "LOADER"),
+    "bgen": ("loaders.bgen", "LOADER"),
+    "clinical": ("loaders.clinical", "LOADER"),
+    "disease-ontology": ("loaders.disease_ontology", "LOADER"),
+    "expression": ("loaders.expression", "LOADER"),
+    "gaf": ("loaders.gaf", "LOADER"),
+    "gene-disease": ("loaders.gene_disease", "LOADER"),
+    "gene-info": ("loaders.gene_info", "LOADER"),
+    "gmt": ("loaders.gmt", "LOADER"),
+    "gwas-catalog": ("loaders.gwas_catalog", "LOADER"),
+    "gwas-ssf": ("loaders.gwas_ssf", "LOADER"),
+    "hgnc": ("loaders.hgnc", "LOADER"),
+    "hpo-annotations": ("loaders.hpo", "ANNOTATIONS_LOADER"),
+    "hpo-genes-to-disease": ("loaders.hpo", "GENES_TO_DISEASE_LOADER"),
+    "maf": ("loaders.maf", "LOADER"),
+    "mesh-rdf": ("loaders.mesh_rdf", "LOADER"),
+    "mesh-xml": ("loaders.mesh_xml", "LOADER"),
+    "obo": ("loaders.obo", "LOADER"),
+    "pgen": ("loaders.pgen", "LOADER"),
+    "plink": ("loaders.plink", "LOADER"),
+    "pyradiomics": ("loaders.pyradiomics", "LOADER"),
+    "pyradiomics-csv": ("loaders.pyradiomics_csv", "LOADER"),
+    "radiomics-csv": ("loaders.radiomics_csv", "LOADER"),
+    "rdf": ("loaders.rdf", "LOADER"),
+    "reactome": ("loaders.reactome", "LOADER"),
+    "umls": ("loaders.umls", "LOADER"),
+    "vasari": ("loaders.vasari", "LOADER"),
+    "vcf": ("loaders.vcf", "LOADER"),
+})
 """kind -> Loader, sorted by kind."""
 
 ALIASES: dict[str, str] = {
@@ -115,7 +122,6 @@ ALIASES: dict[str, str] = {
 """Other names of a kind: module names (``gene_info``) and former module names."""
 
 assert list(LOADERS) == sorted(LOADERS), "keep LOADERS sorted by kind"
-assert all(kind == loader.kind for kind, loader in LOADERS.items()), "a LOADERS key must be its loader's kind"
 assert not set(ALIASES) & set(LOADERS), "an alias must not shadow a kind"
 
 

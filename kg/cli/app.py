@@ -42,7 +42,7 @@ def _main(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-app.command(name="load", help=store.load_help())(store.load)
+app.command(name="load", cls=store.LoadCommand, short_help=store.LOAD_SUMMARY)(store.load)
 app.command(name="query")(query.query)
 app.command(name="stats")(store.stats)
 app.command(name="export")(store.export)

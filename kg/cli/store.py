@@ -11,7 +11,22 @@ import typer
 
 from kg.cli.common import console, fail, open_graph, out, print_frame
 
-__all__ = ["drop", "export", "load", "load_help", "stats"]
+__all__ = ["LOAD_SUMMARY", "LoadCommand", "drop", "export", "load", "load_help", "stats"]
+
+LOAD_SUMMARY = "Load sources into the store, each into its own named graph."
+"""The first line of ``igkg load --help`` (and its line in ``igkg --help``)."""
+
+
+class LoadCommand(typer.core.TyperCommand):
+    """``igkg load``: its help (every kind and its options) is built only when shown, so a load imports one loader."""
+
+    @property  # type: ignore[override]
+    def help(self) -> str:
+        return load_help()
+
+    @help.setter
+    def help(self, value: str | None) -> None:  # set by click's constructor; the property answers instead
+        pass
 
 
 def load_help() -> str:
@@ -22,7 +37,7 @@ def load_help() -> str:
         f"{kind}: {loader.description}" + (f" [options: {', '.join(loader.options)}]" if loader.options else "")
         for kind, loader in LOADERS.items()
     )
-    return "Load sources into the store, each into its own named graph.\n\nKinds:\n\n" + kinds
+    return LOAD_SUMMARY + "\n\nKinds:\n\n" + kinds
 
 
 def load(

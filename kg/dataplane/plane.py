@@ -412,12 +412,15 @@ class DataPlane:
         plan = self._plan(chosen, variables)
         frames = []
         for file, info, names in plan:
-            if info.layout == "wide":
+            if info.layout == "wide" and subjects is not None:  # DuckDB filters the rows as it reads
                 frame = self._run(file, lambda con, f=file, i=info, n=names: _read.read_wide(
                     con, self._path(f.path), i, n, subjects))
+            elif info.layout == "wide":  # whole columns: Arrow reads them without starting DuckDB
+                frame = self._run(file, lambda _, f=file, i=info, n=names: _read.read_wide_columns(
+                    self._path(f.path), i, n), duck=False)
             else:
                 frame = self._run(file, lambda _, f=file, i=info, n=names: _read.read_by_variable(
-                    self._path(f.path), i, self._variable_index(f), n, subjects))
+                    self._path(f.path), i, self._variable_index(f), n, subjects), duck=False)
             frames.append(frame)
         order = self._order(plan, variables)
         return _combine(frames, order, subjects, plan)
@@ -542,20 +545,26 @@ class DataPlane:
                 self._con.execute("SET parquet_metadata_cache = true")
             return self._con.cursor()
 
-    def _run(self, file: MatrixFile, read: Any) -> pd.DataFrame:
-        import duckdb
-
+    def _run(self, file: MatrixFile, read: Any, *, duck: bool = True) -> pd.DataFrame:
+        """``read(cursor)`` of a verified file; ``duck=False``: the read needs no DuckDB (cursor None)."""
         self.verify(file)
-        cursor = self._cursor()
+        errors: tuple[type[BaseException], ...] = (OSError, pa.ArrowException)
+        cursor = None
+        if duck:
+            import duckdb
+
+            errors = (duckdb.Error, *errors)
+            cursor = self._cursor()
         try:
             return read(cursor)
         except MatrixIntegrityError:
             raise
-        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+        except errors as exc:
             raise MatrixIntegrityError(self._path(file.path), f"cannot be read ({exc})",
                                        source_key=file.source_key) from exc
         finally:
-            cursor.close()
+            if cursor is not None:
+                cursor.close()
 
     @staticmethod
     def _files(files: Files, kind: str | None) -> list[MatrixFile]:
