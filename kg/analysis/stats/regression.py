@@ -777,9 +777,9 @@ def logistic_association(
         every = bool(base.all())
         x_f = fv if every else fv[base]
         c = cov_all if every else cov_all[base]
-        missing = np.isnan(x_f)
-        complete = not missing.any()
-        obs = None if complete else ~missing
+        # NaN propagates through a sum: a finite total means no missing value (one read, no mask)
+        complete = bool(np.isfinite(x_f.sum())) or not np.isnan(x_f).any()
+        obs = None if complete else ~np.isnan(x_f)
         if complete:
             n[j] = len(y)
             n_pos[j] = int(y.sum())
