@@ -600,6 +600,26 @@ def _newton(
             hp *= 0.25
         return h, g, w_min
 
+    def first_hessian_gradient() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`hessian_gradient` at the start, where every feature has the same coefficients
+        (feature 0, covariates ``start``): one mu for all, so the feature terms are products of
+        ``x_t`` with fixed vectors (complete data only)."""
+        t = np.tanh(c @ (0.5 * beta[0, 1:]))
+        q = 1.0 - t * t
+        products = x_t @ np.column_stack([q[:, None] * c, t])
+        h = np.empty((nfeat, p, p))
+        h[:, 0, 0] = np.einsum("fn,fn,n->f", x_t, x_t, q)
+        h[:, 0, 1:] = products[:, :pc]
+        h[:, 1:, 0] = products[:, :pc]
+        block = q @ cc
+        h[:, cov_upper_0, cov_upper_1] = block
+        h[:, cov_upper_1, cov_upper_0] = block
+        h *= 0.25
+        g = np.empty((nfeat, p))
+        g[:, 0] = score_x - 0.5 * products[:, pc]
+        g[:, 1:] = score_c - 0.5 * (t @ c)
+        return h, g, np.full(nfeat, 0.25 * q.min())
+
     def solve(h: np.ndarray, g: np.ndarray, cols: np.ndarray) -> np.ndarray:
         try:
             return np.linalg.solve(h, g[..., None])[..., 0]
@@ -631,7 +651,7 @@ def _newton(
     for it in range(1, max_iter + 1):
         if active.size == 0:
             break
-        h, g, w_min = hessian_gradient(active)
+        h, g, w_min = first_hessian_gradient() if it == 1 and weights is None else hessian_gradient(active)
         step = solve(h, g, active)
         step[~np.isfinite(step)] = 0.0
         longest = np.abs(step).max(axis=1)
