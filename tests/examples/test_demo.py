@@ -59,6 +59,7 @@ def _egfr_record() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the whole demo: every bundled source, two analyses, reasoning
 def test_demo_builds_answers_and_draws(tmp_path: Path) -> None:
     store, figures = tmp_path / "store", tmp_path / "figures"
     result = subprocess.run(

@@ -9,6 +9,7 @@ from kg.query.named import load_queries
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # builds and analyses the whole demo graph
 def test_docs_page_matches_the_queries_and_the_demo_answers() -> None:
     kg = build_demo_graph()
     try:
