@@ -31,6 +31,7 @@ test: install
 	$(PY) -m pytest
 
 bench: install
+	$(PY) -m compileall -q kg loaders queries bench  # byte-code once, as an installed package has it
 	$(PY) -m bench
 
 clean:
