@@ -137,6 +137,11 @@ VIRTUOSO_BUGS = {
         "with ?d bound by VALUES fails with 'transitive start not given', and inside this query it silently "
         "drops the zero-length match, so the descriptor row is lost"
     ),
+    "diseases_for_feature": (
+        "Virtuoso 7.2's SQL compiler fails this query with 'SQ156: Internal Optimized compiler error: Bad dfe "
+        "in sqlo_place_exp' (the sub-select followed by a `*` path over exact matches inside OPTIONAL); "
+        "an internal error of the server, not a rejected query"
+    ),
     "crosswalk": (
         "Virtuoso substitutes the VALUES-bound start into `?term (...)* ?equivalent`, so a term absent from "
         "the graph still matches itself by the zero-length path; SPARQL 1.1 joins VALUES with the path "
@@ -210,8 +215,12 @@ def test_named_queries_give_the_same_answers(remote: RemoteKnowledgeGraph, share
             continue
         ask = getattr(embedded, "ask", None)
         e = ask(name) if ask else run_named_query(embedded, name)
-        r = remote.ask(name) if ask else run_named_query(remote, name)
         ran += 1
+        try:
+            r = remote.ask(name) if ask else run_named_query(remote, name)
+        except StoreError as exc:  # the server failed the query (recorded, then judged below)
+            differing[name] = f"Virtuoso failed the query: {exc}"
+            continue
         try:
             assert_same_answers(e, r, f"named query {name}")
         except AssertionError as exc:
