@@ -588,18 +588,20 @@ def _variant(source: Path, options: Mapping[str, Any]) -> str:
 
 
 def _inputs_digest(source: Path, options: Mapping[str, Any]) -> str:
-    """Names, sizes and modification times of the files the manifest lists (cheap change check)."""
+    """SHA-256 over the contents of the images and masks the manifest lists, each named relative to
+    the manifest's folder: the same data gives the same graph version on any machine or clone."""
     digest = hashlib.sha256()
     try:
         cases = read_manifest(source)
     except LoadError:
         return ""
+    folder = source.resolve().parent
     for case in cases:
         for path in (case.image, case.mask):
-            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-            for child in files:
-                stat = child.stat() if child.exists() else None
-                digest.update(f"{child}|{stat.st_size if stat else -1}|{stat.st_mtime_ns if stat else -1}\n".encode())
+            resolved = path.resolve()
+            name = str(resolved.relative_to(folder)) if resolved.is_relative_to(folder) else resolved.name
+            content = sha256(resolved) if resolved.exists() else "missing"
+            digest.update(f"{name}|{content}\n".encode())
     return digest.hexdigest()
 
 

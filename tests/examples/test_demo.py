@@ -109,7 +109,8 @@ def test_demo_builds_answers_and_draws(tmp_path: Path) -> None:
             "SELECT ?feature ?gene ?rho ?q ?n WHERE { ?a a igkg:RadiogenomicAssociation ; igkg:qValue ?q ; "
             "igkg:statistic ?rho ; igkg:sampleSize ?n ; igkg:cohort/rdfs:label ?cohort ; "
             "igkg:feature/igkg:pyradiomicsName ?feature ; igkg:target/rdfs:label ?gene . "
-            f"FILTER(?cohort = \"{IMAGENE}\" && ?q <= 0.05) }} ORDER BY ?q ?feature ?gene",
+            "FILTER(?cohort = ?lung && ?q <= 0.05) } ORDER BY ?q ?feature ?gene",
+            {"lung": IMAGENE},  # bound inside the WHERE group, so the FILTER sees it
         )
         assert len(significant) > 0
         radiomic = pd.read_csv(LUNG / "Lung_radiomic_features_new_cohort_n44.csv", index_col=0)

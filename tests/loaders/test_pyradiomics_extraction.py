@@ -249,3 +249,20 @@ def test_pyradiomics_batch_headers_are_accepted(shared_data: Path, tmp_path: Pat
     manifest.write_text(f"ID,Image,Mask,Label\ncase-7,{data / 'breast1_image.nrrd'},{data / 'breast1_label.nrrd'},1\n")
     (case,) = read_manifest(manifest)
     assert (case.subject, case.label, case.image.name) == ("case-7", 1, "breast1_image.nrrd")
+
+
+def test_the_version_fingerprint_follows_the_image_contents_not_their_paths_or_times(tmp_path: Path) -> None:
+    """A clone or a copy of the same images gives the same graph version; one changed voxel does not."""
+    import shutil
+
+    from loaders.pyradiomics import _inputs_digest
+
+    bundled = Path(__file__).resolve().parents[2] / "examples" / "data" / "pyradiomics"
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(bundled, copy)  # new paths, new modification times
+    assert _inputs_digest(copy / "manifest.csv", {}) == _inputs_digest(bundled / "manifest.csv", {})
+    mask = read_manifest(copy / "manifest.csv")[0].mask
+    data = bytearray(mask.read_bytes())
+    data[-1] ^= 0xFF
+    mask.write_bytes(bytes(data))
+    assert _inputs_digest(copy / "manifest.csv", {}) != _inputs_digest(bundled / "manifest.csv", {})
