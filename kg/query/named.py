@@ -11,10 +11,10 @@ Each file holds one question. Its header (the leading ``#`` comment lines) decla
 (``queries/README.md`` is the reference for the syntax.) A parameter is a SPARQL variable
 of the same name. Its value is checked against its type, turned into exactly one RDF term
 and bound by the engine, never pasted into the query text: either by
-``KnowledgeGraph.query(sparql, bindings)`` (a trailing ``VALUES`` clause, joined after the
-WHERE pattern) or, when the query marks a line ``#@params`` inside its WHERE group, by a
-``VALUES`` block of the same escaped terms at that place, so that ``FILTER``s in that group
-see the values. Both are SPARQL's own parameter mechanism: a value can only ever be one
+``KnowledgeGraph.query(sparql, bindings)`` (a ``VALUES`` block opening the outermost WHERE
+group) or, when the query marks a line ``#@params`` inside a group, by a ``VALUES`` block of
+the same escaped terms at that place, so that ``FILTER``s in that (nested) group see the
+values. Both are SPARQL's own parameter mechanism: a value can only ever be one
 term, never query syntax.
 
 >>> q = parse_named_query('''# name: demo
@@ -180,7 +180,7 @@ class NamedQuery:
         The text gets ``PREFIX`` lines for igkg's prefixes it does not declare itself
         (from ``kg.core.namespaces``), so it runs on any SPARQL engine.
         With a ``#@params`` line the values go in a ``VALUES`` block there (and no
-        bindings are returned); without one they are returned for the trailing ``VALUES``.
+        bindings are returned); without one they are returned for ``KnowledgeGraph.query``'s ``VALUES`` block.
 
         :raises UnknownQuery: as ``bindings``.
 

@@ -99,8 +99,8 @@ def test_iri_parameters_refuse_payloads(graph: KnowledgeGraph, query, param: str
             graph.ask(query.name, **{param: payload})
 
 
-def test_bindings_through_the_trailing_values_clause_are_literals_too(graph: KnowledgeGraph) -> None:
-    """A query without a #@params marker is bound by KnowledgeGraph.query's trailing VALUES."""
+def test_bindings_through_the_where_group_values_block_are_literals_too(graph: KnowledgeGraph) -> None:
+    """A query without a #@params marker is bound by KnowledgeGraph.query's VALUES block."""
     sparql = "SELECT ?d WHERE { ?d rdfs:label ?label }"
     for payload in PAYLOADS:
         assert len(graph.query(sparql, {"label": payload})) == 0
