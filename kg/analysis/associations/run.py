@@ -110,6 +110,10 @@ def run_analysis(
         if not keep:
             raise AssociationError(f"no feature has ICC >= {min_icc} ({icc_note})")
         features.features = features.features[keep]
+        owner = kg.matrix_graphs(kind="feature-reliability")
+        icc_graphs = {owner[f.path] for f in kg.matrix_files(kind="feature-reliability")
+                      if f.source_key == f"reliability/{icc_run}" and f.path in owner}
+        features.graphs = sorted({*features.graphs, *icc_graphs})  # the ICC run is an input: prov:used
         features.notes.append(f"--min-icc {min_icc}: kept {len(keep)} feature(s), dropped {dropped} ({icc_note}; unrated features dropped)")
     if kind == "marker":
         targets = marker_targets(kg, markers, source=marker_source)

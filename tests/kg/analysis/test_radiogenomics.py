@@ -103,6 +103,9 @@ def test_min_icc_keeps_robust_features_by_feature_node(interobserver_table: Path
         plain = run_analysis(kg, markers=["EGFR"], cohort="NSCLC", q_max=1.0)
         robust = run_analysis(kg, markers=["EGFR"], cohort="NSCLC", q_max=1.0, min_icc=0.9)
         kept = set(robust.results["feature"])
+        # the ICC run's own graph is an input of the filtered run (prov:used), not of the plain one
+        icc_graph = next(iter({g for g in kg.matrix_graphs(kind="feature-reliability").values() if run.run_id in g}))
+        assert icc_graph in robust.used and icc_graph not in plain.used
         assert 0 < len(kept) < plain.results["feature"].nunique()
         note = next(n for n in robust.notes if n.startswith("--min-icc 0.9"))
         assert f"kept {len(kept)} feature(s), dropped {plain.results['feature'].nunique() - len(kept)}" in note
