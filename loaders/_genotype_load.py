@@ -15,7 +15,7 @@ in or near a gene get ``igkg:nearGene`` to the gene the store's gene resolver kn
 ``bgen_ref`` (bgen), ``field`` (vcf: GT or DS), ``id_delim`` (vcf).
 
 A ``GenotypeError`` (truncated file, ``.fam`` disagreeing with ``.bed``, duplicate variant ids,
-multi-allelic sites ...) becomes a ``LoadError`` naming the file and record; the store is unchanged.
+multi-allelic sites ...) is a ``LoadError`` naming the file and record; the store is unchanged.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from kg.core.files import sha256
 from loaders._contract import LoadContext, Loader, LoadReport, Triple
 from loaders._genes import resolver_for
 from loaders._genotypes import (
-    GenotypeError,
     normalise_build,
     open_genotypes,
     read_gene_ranges,
@@ -70,19 +69,12 @@ def subject_ids(samples: Any, rule: str) -> list[str]:
     return [str(v) for v in values]
 
 
-def _error(error: GenotypeError) -> LoadError:
-    return LoadError(error.path, error.message, line=error.line, record=error.record, field=error.field, hint=error.hint)
-
-
 def _parse(kind: str, path: Path, context: LoadContext, report: LoadReport) -> Iterator[Triple]:
     rule = str(context.option("sample_id", "iid"))
     if rule not in SAMPLE_RULES:
         raise LoadError(path, f"option sample_id must be one of {', '.join(SAMPLE_RULES)}, not {rule!r}", field="sample_id")
     reader_options = {name: context.option(name) for name in _READER_OPTIONS[kind] if context.option(name) is not None}
-    try:
-        source = open_genotypes(path, kind=kind, **reader_options)
-    except GenotypeError as error:
-        raise _error(error) from None
+    source = open_genotypes(path, kind=kind, **reader_options)  # a GenotypeError is a LoadError
     with source:
         try:
             build = normalise_build(context.option("build")) or source.build
@@ -124,12 +116,9 @@ def _parse(kind: str, path: Path, context: LoadContext, report: LoadReport) -> I
                               subjects=[str(s) for s in subjects])
         block_size = int(context.option("block_size", 2048))
         names = list(iris)
-        try:
-            for block in source.iter_blocks(block_size):
-                if sink.active:
-                    sink.write_variables(block.dosages.T, names[block.variants])
-        except GenotypeError as error:
-            raise _error(error) from None
+        for block in source.iter_blocks(block_size):
+            if sink.active:
+                sink.write_variables(block.dosages.T, names[block.variants])
         report.note(f"{len(names)} variants x {len(subjects)} subjects; dosages of the effect allele "
                     f"{'in the data plane' if sink.active else 'not kept (values=rdf)'}; build {build or 'not stated'}")
 
@@ -142,8 +131,6 @@ def _genes(path: Path, context: LoadContext, report: LoadReport, variants: Any, 
     try:
         ranges = read_gene_ranges(ranges_path)
         pairs = variants_to_genes(variants, ranges, build=build, window=window)
-    except GenotypeError as error:
-        raise _error(error) from None
     except BuildMismatchError as error:
         raise LoadError(path, str(error), field="build", hint="give -o build=GRCh37 (or GRCh38) or gene ranges of the same build") from None
     resolver = resolver_for(context, report)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "AssociationError",
@@ -84,6 +86,17 @@ class LoadError(IgkgError, ValueError):
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable with its keyword fields (an error raised in a dask worker or a child process).
+
+        >>> import pickle
+        >>> error = pickle.loads(pickle.dumps(LoadError("x.csv", "bad value", line=3, hint="fix it")))
+        >>> str(error), error.line
+        ('x.csv, line 3: bad value (fix it)', 3)
+        """
+        rebuild = functools.partial(type(self), line=self.line, record=self.record, field=self.field, hint=self.hint)
+        return (rebuild, (self.path, self.message))
 
 
 class QuerySyntaxError(IgkgError, ValueError):

@@ -10,7 +10,6 @@ Missing calls are NaN. Haploid calls (male X, Y, MT) are coded 0/2, like PLINK's
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 import pandas as pd
+
+from kg.core.errors import LoadError
 
 __all__ = [
     "SAMPLE_COLUMNS",
@@ -45,53 +46,14 @@ _BUILDS = {
 }
 
 
-class GenotypeError(ValueError):
+class GenotypeError(LoadError):
     """A genotype file cannot be read; names the file, the record (variant index or line) and what to do.
 
-    Same fields as ``kg.core.errors.LoadError`` so the loader layer can re-raise it as one.
+    A ``kg.core.errors.LoadError``, formatted and pickled as one (readers also run in dask workers).
 
     >>> str(GenotypeError("x.bed", "file is truncated", record="variant 12", hint="copy the file again"))
     'x.bed, record variant 12: file is truncated (copy the file again)'
     """
-
-    def __init__(
-        self,
-        path: str | Path,
-        message: str,
-        *,
-        line: int | None = None,
-        record: str | None = None,
-        field: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.path = str(path)
-        self.message = message
-        self.line = line
-        self.record = record
-        self.field = field
-        self.hint = hint
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f", line {self.line}"
-        if self.record is not None:
-            where += f", record {self.record}"
-        if self.field is not None:
-            where += f", field {self.field!r}"
-        text = f"{where}: {self.message}"
-        if self.hint:
-            text += f" ({self.hint})"
-        return text
-
-    def __reduce__(self) -> tuple[Any, ...]:  # picklable across dask workers
-        return (
-            functools.partial(
-                GenotypeError, line=self.line, record=self.record, field=self.field, hint=self.hint
-            ),
-            (self.path, self.message),
-        )
 
 
 class GenotypeBlock(NamedTuple):
