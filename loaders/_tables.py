@@ -41,7 +41,7 @@ __all__ = [
 
 ID_COLUMNS = (
     "case id", "caseid", "case", "case_id", "patientid", "patient id", "patient_id", "patient",
-    "subject", "subject id", "subject_id", "subjectid", "participant", "participant id", "id",
+    "subject", "subject id", "subject_id", "subjectid", "participant", "participant id", "iid", "id",
     "bcr_patient_barcode", "submitter_id",
 )
 """Header names (lower case) taken as the subject column, in order of preference."""
@@ -318,9 +318,10 @@ def iter_records(
                 continue
             state["line"] = line.number
             state["terminated"] = line.terminated
-            yield line.text
+            yield line.text.strip(" ") if blanks else line.text
 
-    reader = csv.reader(numbered(), delimiter=delimiter)
+    blanks = delimiter == " "  # blank-separated (PLINK, REGENIE): a run of blanks is one separator
+    reader = csv.reader(numbered(), delimiter=delimiter, skipinitialspace=blanks)
     while True:
         try:
             cells = next(reader)

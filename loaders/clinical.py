@@ -53,7 +53,7 @@ __all__ = ["LOADER", "diagnosis_iri", "is_missing", "variable_iri", "variable_tr
 logger = logging.getLogger(__name__)
 
 _DEFAULTS: dict[str, tuple[str, ...]] = {
-    "id": ("Patient ID", "bcr_patient_barcode", "Case ID", "Subject ID", "subject_id", "subject", "patient"),
+    "id": ("Patient ID", "bcr_patient_barcode", "Case ID", "Subject ID", "subject_id", "subject", "patient", "IID"),
     "sex": ("Gender", "gender", "Sex", "sex"),
     "diagnosis": ("Histology", "histological_type", "Diagnosis", "diagnosis", "primary_diagnosis"),
     "vital_status": ("Survival Status", "vital_status", "Vital Status"),

@@ -215,8 +215,9 @@ class _ParsedRow(TableRow):
 
 
 def _arrow_readable(path: Path) -> bool:
-    """Whether Arrow's CSV reader takes this file as it is (a plain, uncompressed table)."""
-    return path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt")
+    """Whether Arrow's CSV reader takes this file as it is (a plain, uncompressed table with one
+    separator character between cells: not blank-separated, where a run of blanks is one)."""
+    return path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt") and delimiter_for(path) != " "
 
 
 _ARROW_BLOCK = 1 << 26

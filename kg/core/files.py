@@ -49,19 +49,52 @@ def sha256(path: str | os.PathLike[str]) -> str:
 
 
 def delimiter_for(path: str | os.PathLike[str], given: str | None = None) -> str:
-    """The cell delimiter of a table: ``given`` (``tab`` or ``\\t`` mean a tab) if set, else
-    a comma for ``*.csv`` and a tab for every other name (``.tsv``, ``.txt``, ``.tab``, unknown),
-    compression suffixes ignored.
+    """The cell delimiter of a table: ``given`` if set (``tab``/``\\t`` mean a tab, ``space``/
+    ``whitespace`` a run of blanks); else a comma for ``*.csv``; for any other name (``.tsv``,
+    ``.txt``, ``.tab``, unknown; compression suffixes ignored) what the file's first lines show:
+    a tab if any has one, else a comma if the first line that is not a ``#`` comment has one,
+    else ``" "`` (blank-separated, as PLINK and REGENIE write covariate and phenotype files)
+    when it holds blanks, else a tab. A blank delimiter means runs of blanks separate cells.
 
-    >>> delimiter_for("features.csv.gz"), delimiter_for("genes.txt"), delimiter_for("table.csv", "tab")
-    (',', '\\t', '\\t')
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "covariates.txt").write_text("FID IID V1\\n1 1 0.5\\n")
+    >>> _ = (folder / "genes.txt").write_text("# made by hand, for a test\\nsymbol\\tname\\nEGFR\\tegfr\\n")
+    >>> delimiter_for(folder / "covariates.txt"), delimiter_for(folder / "genes.txt"), delimiter_for("x.csv", "tab")
+    (' ', '\\t', '\\t')
     """
     if given:
-        return "\t" if str(given).lower() in ("tab", "\\t") else str(given)
+        text = str(given).lower()
+        if text in ("tab", "\\t"):
+            return "\t"
+        return " " if text in ("space", "whitespace", " ") else str(given)
     name = Path(path).name.lower()
     for suffix in COMPRESSION_SUFFIXES:
         name = name.removesuffix(suffix)
-    return "," if name.endswith(".csv") else "\t"
+    if name.endswith(".csv"):
+        return ","
+    lines = _first_lines(Path(path))
+    if any("\t" in line for line in lines):
+        return "\t"
+    data = next((line for line in lines if line.strip() and not line.startswith("#")), "")
+    if "," in data:
+        return ","
+    return " " if len(data.split()) > 1 else "\t"
+
+
+def _first_lines(path: Path, count: int = 5, limit: int = 1 << 16) -> list[str]:
+    """Up to ``count`` lines from the start of a (gzip/bz2) text file; none when it cannot be read."""
+    import bz2
+    import gzip
+
+    name = path.name.lower()
+    opener = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
+    try:
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            head = handle.read(limit)
+    except (OSError, EOFError):
+        return []
+    return head.decode("utf-8", errors="replace").splitlines()[:count]
 
 
 def utc_now() -> str:

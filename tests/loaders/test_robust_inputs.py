@@ -14,6 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from kg import KnowledgeGraph
@@ -280,3 +282,19 @@ def test_ordinary_entities_in_rdf_xml_still_load(kg: KnowledgeGraph, tmp_path: P
     report = kg.load(path, kind="rdf")
     assert report.triples == 1
     assert kg.query("ASK { <http://example.org/thing> rdfs:label 'a thing' }")
+
+
+def test_blank_separated_plink_style_tables_load_without_options(shared_data: Path, tmp_path: Path) -> None:
+    """REGENIE's covariate file (FID IID V1 V2 V3, blank-separated), also with aligned runs of blanks."""
+    original = shared_data / "genotypes" / "regenie_example" / "covariates.txt"
+    expected = pd.read_csv(original, sep=r"\s+").set_index("IID")
+    aligned = tmp_path / "covariates_aligned.txt"
+    aligned.write_text("".join("  " + "   ".join(line.split()) + " \n" for line in original.read_text().splitlines()))
+    for path in (original, aligned):
+        with KnowledgeGraph(None) as kg:
+            report = kg.load(path, kind="clinical")
+            assert report.records_read == len(expected) and "subject ids from 'IID'" in " ".join(report.notes)
+            table = kg.matrix(kind="clinical")
+            ids = [str(iri).rsplit("/", 1)[-1] for iri in table.index]
+            got = pd.Series(table["V2"].to_numpy(dtype=float), index=[int(i) for i in ids]).sort_index()
+            np.testing.assert_allclose(got.to_numpy(), expected["V2"].sort_index().to_numpy(), rtol=1e-12)

@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
 from kg import KnowledgeGraph
+from loaders._genotypes import open_plink
 
 COLUMNS = ["feature", "variant", "chrom", "pos", "effect_allele", "other_allele", "eaf", "beta", "se", "p", "n"]
 FEATURES = {"Y1": "original_shape_MeshVolume", "Y2": "original_firstorder_Mean"}
@@ -30,16 +33,18 @@ def store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     folder = tmp_path_factory.mktemp("gwas-cli")
     example = shared_data / "genotypes" / "regenie_example"
     phenotypes = pd.read_csv(example / "phenotype.txt", sep=" ").rename(columns=FEATURES).drop(columns="FID")
-    covariates = pd.read_csv(example / "covariates.txt", sep=" ").drop(columns="FID")
-    phenotypes.merge(covariates, on="IID").to_csv(folder / "features.csv", index=False)
+    phenotypes.to_csv(folder / "features.csv", index=False)
     location = folder / "store"
     with KnowledgeGraph(location) as kg:
         kg.load(example / "example.bed", build="GRCh37")
-        kg.load(folder / "features.csv", kind="radiomics-csv", id_column="IID")
+        kg.load(folder / "features.csv", kind="radiomics-csv")  # keyed by IID, found without --id-column
+    # REGENIE's covariate file as it is (blank-separated, FID IID V1 V2 V3), no options
+    said = igkg("load", str(example / "covariates.txt"), "--kind", "clinical", store=location).stdout
+    assert "500 records" in said and "subject ids from 'IID'" in said
     return location
 
 
-def test_gwas_writes_every_test_and_stores_them_with_p_max_1(store: Path, tmp_path: Path) -> None:
+def test_gwas_writes_every_test_and_stores_them_with_p_max_1(store: Path, tmp_path: Path, shared_data: Path) -> None:
     out = tmp_path / "gwas.csv"
     result = igkg("gwas", "--covariates", "V1,V2,V3", "--p-max", "1", "--output", str(out), store=store)
     said = result.stdout + result.stderr
@@ -48,6 +53,22 @@ def test_gwas_writes_every_test_and_stores_them_with_p_max_1(store: Path, tmp_pa
     assert list(table.columns) == COLUMNS
     assert set(table["feature"]) == set(FEATURES.values()) and len(table) == 2000
     assert (table["n"] == 500).all()
+    # the covariates as read from REGENIE's blank-separated file give statsmodels' OLS numbers
+    example = shared_data / "genotypes" / "regenie_example"
+    covariates = pd.read_csv(example / "covariates.txt", sep=" ").set_index("IID")[["V1", "V2", "V3"]]
+    phenotypes = pd.read_csv(example / "phenotype.txt", sep=" ").set_index("IID").rename(columns=FEATURES)
+    source = open_plink(example / "example.bed")
+    ids = source.variants["id"].astype(str).tolist()
+    strongest = table.sort_values("p").iloc[0]
+    for feature, variant in [(strongest["feature"], strongest["variant"]), (FEATURES["Y1"], ids[10]), (FEATURES["Y2"], ids[700])]:
+        index = ids.index(variant)
+        dosage = source.read(index, index + 1)[:, 0]
+        dosage = pd.Series(np.where(np.isnan(dosage), np.nanmean(dosage), dosage), index=source.samples["iid"].astype(int), name="dosage")
+        data = covariates.join(phenotypes[feature]).join(dosage).dropna()
+        fit = sm.OLS(data[feature], sm.add_constant(data[["V1", "V2", "V3", "dosage"]])).fit()
+        row = table[(table["feature"] == feature) & (table["variant"] == variant)].iloc[0]
+        np.testing.assert_allclose([row["beta"], row["se"], row["p"]],
+                                   [fit.params["dosage"], fit.bse["dosage"], fit.pvalues["dosage"]], rtol=1e-6)
     with KnowledgeGraph(store, read_only=True) as kg:
         n = kg.query("SELECT (COUNT(?a) AS ?n) WHERE { ?a a igkg:RadiogenomicAssociation ; prov:wasGeneratedBy ?r . ?r a igkg:GwasRun }")
         assert int(n["n"].iloc[0]) == len(table)
