@@ -56,10 +56,12 @@ def rdf_format(path: Path) -> ox.RdfFormat:
         ) from None
 
 
-def open_rdf(path: Path):  # noqa: ANN201 - a binary file object
+def open_rdf(path: Path, *, limit: bool = True):  # noqa: ANN201 - a binary file object
     """Open an RDF file for reading, looking through gzip.
 
-    RDF/XML whose DTD entities expand without bound is refused first (``loaders._xml``).
+    RDF/XML whose DTD entities expand without bound is refused first (``loaders._xml``); a
+    line-based format is read through ``limit_lines`` (an over-long line is a ``LoadError``
+    naming it) unless ``limit`` is false (for a reader that bounds its lines itself).
     """
     if not path.is_file():
         raise LoadError(path, "file not found", hint="check the path")
@@ -67,7 +69,7 @@ def open_rdf(path: Path):  # noqa: ANN201 - a binary file object
     if fmt == ox.RdfFormat.RDF_XML:
         check_entity_expansion(path)
     handle = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
-    return limit_lines(handle, path) if fmt in _LINE_FORMATS else handle
+    return limit_lines(handle, path) if limit and fmt in _LINE_FORMATS else handle
 
 
 def syntax_error(path: Path, exc: Exception) -> LoadError:

@@ -73,6 +73,8 @@ _OPEN_BUDGET = 3.0
 """Seconds an opening store spends deleting hidden leftovers; the rest goes at later writes."""
 _LOAD_CHUNK = 100_000
 """Quads parsed and written per step of a native RDF load (Ctrl-C acts between steps)."""
+_LOAD_BLOCK_BYTES = 8 << 20
+"""Bytes of whole N-Triples lines handed to Oxigraph's bulk loader per step (about 130,000 triples)."""
 _DROP_BUDGET = 2.0
 """Seconds ``drop`` spends deleting the dropped graph before returning (it is hidden at once)."""
 SPOOL_FOLDER = "spool"
@@ -988,8 +990,19 @@ class KnowledgeGraph:
         target = ox.NamedNode(graph)
         self._begin(graph)
         try:
-            with open_rdf(source) as handle, _naming(source, "cannot read"):
-                self._extend_in_chunks(ox.parse(handle, fmt), target)
+            with _naming(source, "cannot read"):
+                loaded = False
+                if fmt == ox.RdfFormat.N_TRIPLES:
+                    try:
+                        with open_rdf(source, limit=False) as handle:
+                            loaded = self._bulk_load_lines(handle, target)
+                    except (SyntaxError, LoadError):  # parsed again by triples: the error names the line
+                        loaded = False
+                    if not loaded:
+                        self._begin(graph)  # empties what the block loads wrote
+                if not loaded:
+                    with open_rdf(source) as handle:
+                        self._extend_in_chunks(ox.parse(handle, fmt), target)
         except SyntaxError as exc:
             self._discard(graph, budget=_DROP_BUDGET)
             raise syntax_error(source, exc) from None
@@ -1009,6 +1022,37 @@ class KnowledgeGraph:
         with _naming(self.location, "cannot write to the store at"):
             self._store.update(mark_pending(graph, utc_now()))
 
+    def _bulk_load_lines(self, handle: Any, target: ox.NamedNode) -> bool:
+        """Bulk-load N-Triples into ``target`` by Oxigraph's own parser, a block of whole lines at
+        a time (Ctrl-C acts between blocks). ``False``, at once, for a block holding ``_:``: a file
+        with blank nodes goes through ``_extend_in_chunks`` (each block load renames its blank
+        nodes, so one node would split); the caller empties ``target`` and starts over.
+
+        :raises SyntaxError: a block does not parse (the caller parses again, by triples, to name the line).
+        :raises LoadError: a line longer than the longest accepted (the same).
+        """
+        rest = b""
+        while True:
+            block = handle.read(_LOAD_BLOCK_BYTES)
+            if not block:
+                break
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if b"_:" in data[:cut]:
+                return False
+            if cut == 0:
+                if len(data) > 2 * _LOAD_BLOCK_BYTES:  # a line this long: the by-triples reader names it
+                    raise LoadError(str(getattr(handle, "name", "?")), "a line is too long")
+                rest = data
+                continue
+            self._store.bulk_load(input=data[:cut], format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            rest = data[cut:]
+        if rest.strip():
+            if b"_:" in rest:
+                return False
+            self._store.bulk_load(input=rest, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+        return True
+
     def _extend_in_chunks(self, quads: Iterable[Any], target: ox.NamedNode) -> None:
         """Bulk-write parsed quads into ``target`` in steps of ``_LOAD_CHUNK`` (Ctrl-C acts between them)."""
         quads = iter(quads)
@@ -1027,7 +1071,11 @@ class KnowledgeGraph:
                     self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
                 else:
                     with open(path, "rb") as handle:
-                        self._extend_in_chunks(ox.parse(handle, ox.RdfFormat.N_TRIPLES), ox.NamedNode(graph))
+                        loaded = self._bulk_load_lines(handle, ox.NamedNode(graph))
+                    if not loaded:  # blank nodes: by triples, one parse
+                        self._begin(graph)
+                        with open(path, "rb") as handle:
+                            self._extend_in_chunks(ox.parse(handle, ox.RdfFormat.N_TRIPLES), ox.NamedNode(graph))
         except BaseException:
             self._discard(graph, budget=_DROP_BUDGET)
             raise
