@@ -35,6 +35,7 @@ from rdflib import URIRef
 
 from kg.core.errors import AssociationError
 from kg.core.namespaces import STATO
+from kg.analysis.stats.fdr import bh_fdr as benjamini_hochberg  # one BH for every analysis
 
 __all__ = ["METHODS", "RESULT_COLUMNS", "Method", "associate", "benjamini_hochberg", "rank_columns"]
 
@@ -155,29 +156,6 @@ def rank_columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ranks = np.empty((k, n))
     np.put_along_axis(ranks, order, ranked_sorted, axis=1)
     return ranks.T, ties
-
-
-def benjamini_hochberg(p: Sequence[float] | np.ndarray, m: int | None = None) -> np.ndarray:
-    """Benjamini-Hochberg q-values of ``p``, as ``scipy.stats.false_discovery_control``.
-
-    With ``m`` larger than ``len(p)``, ``p`` are the smallest p-values of ``m`` tests (all
-    the others being larger than every q-value that matters): their q-values are then
-    exact wherever they are at most the smallest p-value left out.
-
-    >>> benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist()
-    [0.03, 0.04, 0.04]
-    """
-    p = np.asarray(p, dtype=float)
-    total = p.size if m is None else int(m)
-    if p.size == 0:
-        return p.copy()
-    order = np.argsort(p, kind="mergesort")
-    i = np.arange(1, p.size + 1)
-    scaled = p[order] * (total / i)
-    scaled = np.minimum.accumulate(scaled[::-1])[::-1]
-    q = np.empty_like(scaled)
-    q[order] = np.clip(scaled, 0, 1)
-    return q
 
 
 # ---------------------------------------------------------------------- p-values

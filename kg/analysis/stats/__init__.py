@@ -7,7 +7,8 @@ states its model, test and multiple-testing correction:
 * :mod:`.design` -- typed subject variables, ``MISSING_TOKENS``, treatment-coded designs,
   confounding of a covariate with a batch.
 * :mod:`.regression` -- ``linear_association`` (OLS), ``logistic_association`` (Wald, separation
-  reported), ``partial_spearman``, ``bh_fdr``.
+  reported), ``partial_spearman``.
+* :mod:`.fdr` -- ``bh_fdr``, the Benjamini-Hochberg correction of every analysis.
 * :mod:`.combat` -- ``combat``, ``fit_combat`` / ``ComBatModel.apply``.
 * :mod:`.icc` -- ``icc`` (ICC(A,1), ICC(C,1) with CIs).
 * :mod:`.predict` -- ``predict_marker`` (cross-validated AUC, DeLong CI, permutation p-value).

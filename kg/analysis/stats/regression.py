@@ -38,8 +38,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import warnings
 from collections.abc import Hashable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +49,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from .design import Design, binary_marker, design_matrix, subject_variable
+from .fdr import bh_fdr
 from .errors import StatsError
 
 __all__ = [
@@ -87,20 +90,6 @@ SPEARMAN_COLUMNS = ["feature", "target", "r", "t", "df", "p", "q", "n", "note", 
 """Columns of :func:`partial_spearman` (``r``: Spearman partial correlation)."""
 
 _CHUNK_ELEMENTS = 4_000_000  # pairs per matrix product; bounds memory for large analyses
-
-
-def bh_fdr(p: Iterable[float] | np.ndarray | pd.Series) -> np.ndarray:
-    """Benjamini-Hochberg q-values over every non-NaN p (NaN stays NaN); scipy's ``false_discovery_control``.
-
-    >>> bh_fdr([0.01, float("nan"), 0.04, 0.03]).round(3).tolist()
-    [0.03, nan, 0.04, 0.04]
-    """
-    values = np.asarray(p, dtype="float64")
-    q = np.full(values.shape, np.nan)
-    ok = np.isfinite(values)
-    if ok.any():
-        q[ok] = stats.false_discovery_control(values[ok], method="bh")
-    return q
 
 
 # --------------------------------------------------------------------------- inputs
@@ -291,8 +280,9 @@ def _block_pairs(
             yield f_rows & t_rows & covariate_ok, f_cols, t_cols
 
 
-def _target_chunks(t_cols: np.ndarray, n_features: int) -> Iterator[np.ndarray]:
-    step = max(1, _CHUNK_ELEMENTS // max(1, n_features))
+def _target_chunks(t_cols: np.ndarray, n_features: int, parts: int = 1) -> Iterator[np.ndarray]:
+    """Target columns in chunks of at most ``_CHUNK_ELEMENTS`` pairs, and at least ``parts`` chunks."""
+    step = max(1, min(_CHUNK_ELEMENTS // max(1, n_features), -(-len(t_cols) // max(1, parts))))
     for start in range(0, len(t_cols), step):
         yield t_cols[start : start + step]
 
@@ -342,18 +332,23 @@ def linear_association(
     tv = _rows_of(t, blocks.subjects)
     nf, nt = fv.shape[1], tv.shape[1]
     shape = (nt, nf)
-    beta, se, tstat, df, p = (np.full(shape, np.nan) for _ in range(5))
-    n = np.zeros(shape, dtype="int64")
+    # every pair is in exactly one block below, which writes all of its cells (the pages are
+    # first touched there, by the worker threads)
+    beta, se, tstat, df, p = (np.empty(shape) for _ in range(5))
+    n = np.empty(shape, dtype="int64")
     notes = _Notes(shape)
     intercept = np.ones((len(blocks.subjects), 1))
     x_all = np.hstack([intercept, blocks.covariates])
-    with _blas_threads(len(fv), nf, nt):
+    workers = _workers(len(fv) * nf * nt)
+    with _one_blas_thread() if workers > 1 else _blas_threads(len(fv), nf, nt):
         for rows, f_cols, t_cols in _block_pairs(~np.isnan(fv), ~np.isnan(tv), blocks.covariate_ok):
             n_rows = int(rows.sum())
             n[np.ix_(t_cols, f_cols)] = n_rows
             basis = _basis(x_all[rows])
             dof = n_rows - basis.shape[1] - 1
             if dof < 1:
+                for array in (beta, se, tstat, df, p):
+                    array[np.ix_(t_cols, f_cols)] = np.nan
                 notes[np.ix_(t_cols, f_cols)] = (
                     f"too few subjects (n={n_rows}) for {basis.shape[1] + 1} parameters"
                 )
@@ -362,7 +357,9 @@ def linear_association(
             ry = _residualise(fy, basis)
             syy = np.einsum("ij,ij->j", ry, ry)
             y_scale = fy.var(axis=0) * n_rows
-            for chunk in _target_chunks(t_cols, len(f_cols)):
+            bad_f = syy <= 1e-24 * np.maximum(y_scale, np.finfo(float).tiny)
+
+            def fit(chunk: np.ndarray) -> None:
                 tx = _take(tv, rows, chunk)
                 rx = _residualise(tx, basis)
                 sxx = np.einsum("ij,ij->j", rx, rx)
@@ -374,7 +371,6 @@ def linear_association(
                     s = np.sqrt(rss / dof / sxx[:, None])
                     tt = b / s
                 bad_t = sxx <= 1e-12 * np.maximum(x_scale, np.finfo(float).tiny)
-                bad_f = syy <= 1e-24 * np.maximum(y_scale, np.finfo(float).tiny)
                 b[bad_t, :] = s[bad_t, :] = tt[bad_t, :] = np.nan
                 tt[:, bad_f] = np.nan
                 ix = np.ix_(chunk, f_cols)
@@ -383,10 +379,16 @@ def linear_association(
                 p[ix] = 2.0 * special.stdtr(dof, -np.abs(tt))
                 if bad_t.any():
                     notes[np.ix_(chunk[bad_t], f_cols)] = "target constant after adjusting for the covariates"
-                if bad_f.any():
-                    notes[np.ix_(chunk, f_cols[bad_f])] = (
-                        "feature constant after adjusting for the covariates"
-                    )
+
+            chunks = list(_target_chunks(t_cols, len(f_cols), parts=workers))
+            if workers > 1 and len(chunks) > 1:
+                with ThreadPoolExecutor(workers) as pool:  # numpy and scipy.special release the GIL
+                    list(pool.map(fit, chunks))
+            else:
+                for chunk in chunks:
+                    fit(chunk)
+            if bad_f.any():
+                notes[np.ix_(t_cols, f_cols[bad_f])] = "feature constant after adjusting for the covariates"
     model = "OLS: " + _model_text("feature", "target", blocks.design)
     test = "two-sided t-test of the target coefficient (df = n - covariate rank - 2); q: Benjamini-Hochberg over the table"
     logger.info("linear association: %d features x %d targets, %d subjects", nf, nt, len(blocks.subjects))
@@ -709,6 +711,17 @@ def _newton_chunked(
     """:func:`_newton` with single-threaded BLAS (the products are small; threads only contend)."""
     with _one_blas_thread():
         return _newton(x_t, c, y, mask_t, max_iter, tol, start)
+
+
+def _workers(work: int) -> int:
+    """Threads for the pair loop: the CPUs this process may use, once the work (subjects x pairs)
+    is large enough (> 10^8) to pay for them; else one."""
+    if work <= 100_000_000:
+        return 1
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # not Linux
+        return max(1, min(os.cpu_count() or 1, 8))
 
 
 def _blas_threads(

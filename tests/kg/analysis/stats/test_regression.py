@@ -6,7 +6,9 @@ missing-value dropping), Spearman partial correlation via pingouin.
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -215,3 +217,27 @@ def test_bh_fdr_keeps_nan_out_of_the_count():
     q = bh_fdr(p)
     assert np.isnan(q[[1, 4]]).all()
     np.testing.assert_allclose(q[~np.isnan(p)], stats.false_discovery_control(p[~np.isnan(p)]))
+
+
+def test_a_large_screen_on_worker_threads_equals_the_serial_run_and_statsmodels(monkeypatch) -> None:
+    """ImaGene's lung pair, 1,522 features x 2,000 genes x 44 subjects: above the size where the pair
+    loop runs on threads. The table equals the one-thread run, sampled pairs equal statsmodels OLS."""
+    import kg.analysis.stats.regression as regression
+
+    folder = Path(__file__).resolve().parents[4] / "examples" / "data" / "imagene_lung"
+    features = pd.read_csv(folder / "Lung_radiomic_features_new_cohort_n44.csv", index_col=0)
+    genes = pd.read_csv(folder / "Lung_gene_expression_new_cohort_n44.csv", index_col=0).iloc[:, :2000]
+    assert regression._workers(len(features) * features.shape[1] * genes.shape[1]) > 1 or (os.cpu_count() or 1) == 1
+    threaded = linear_association(features, genes)
+    monkeypatch.setattr(regression, "_workers", lambda work: 1)
+    serial = linear_association(features, genes)
+    assert threaded[["feature", "target", "n"]].equals(serial[["feature", "target", "n"]])
+    for column in ("beta", "se", "t", "p", "q"):
+        np.testing.assert_allclose(threaded[column].to_numpy(), serial[column].to_numpy(), rtol=1e-12, err_msg=column)
+    rng = np.random.default_rng(7)
+    for i in rng.choice(len(threaded), size=12, replace=False):
+        row = threaded.iloc[i]
+        data = pd.concat([features[row["feature"]].rename("y"), genes[row["target"]].rename("x")], axis=1).dropna()
+        fit = smf.ols("y ~ x", data).fit()
+        _assert_close([row["beta"], row["se"], row["p"]], [fit.params["x"], fit.bse["x"], fit.pvalues["x"]], (row["feature"], row["target"]))
+        assert row["n"] == int(fit.nobs)
